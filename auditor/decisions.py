@@ -1,0 +1,174 @@
+"""Decisions, escalations and contingencies in management, supervision and review records.
+
+A decision is a sentence that records what a manager decided: to extend or postpone a timescale,
+to close, take no further action, step down, end or continue a plan, not issue a letter before
+proceedings, rescind a placement order, not offer section 20 accommodation. Its rationale is
+recorded explicitly ("because", "due to", "given that") or implicitly, by a stated circumstance
+next to it ("Assessment extended by 2 weeks. Social worker has been off sick.").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from auditor.segment import paragraphs, split_sentences
+
+_I = re.IGNORECASE
+
+
+class DecisionKind(StrEnum):
+    extension = "extension"
+    close = "close"
+    no_further_action = "no_further_action"
+    step_down = "step_down"
+    step_up = "step_up"
+    end_plan = "end_plan"
+    continue_plan = "continue_plan"
+    no_lbp = "no_letter_before_proceedings"
+    rescind = "rescind_placement_order"
+    no_s20 = "no_section_20"
+    other = "other"
+
+
+# Order matters: the first kind that matches a sentence names it.
+_KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
+    (DecisionKind.extension, re.compile(
+        r"\b(?:extend(?:ed|ing)?|extension|postpon(?:e|ed|ing|ement)|defer(?:red|ring)?|delay(?:ed)?\s+(?:to|until|by)|"
+        r"re-?schedul(?:e|ed)|moved?\s+(?:back\s+)?to\s+(?:\d|the|next|w/?c)|push(?:ed)?\s+back|new\s+(?:completion|due|target)\s+date|"
+        r"revised\s+(?:timescale|date|completion)|(?:agreed|authoris(?:e|ed)|allow(?:ed)?)\s+(?:a\s+)?(?:further|another|additional)\s+\d*\s*(?:\w+\s+)?(?:days?|weeks?|months?)|"
+        r"out\s+of\s+timescale(?:s)?\s+(?:agreed|authorised)|beyond\s+(?:the\s+)?(?:\d+\s+(?:working\s+)?days?|timescales?))", _I)),
+    (DecisionKind.no_lbp, re.compile(r"\bnot\s+(?:to\s+)?(?:issue|send)\w*\s+(?:a\s+|the\s+)?(?:letter\s+before\s+proceedings|lbp|plo\s+letter)|\b(?:lbp|letter\s+before\s+proceedings)\s+(?:not|will\s+not)", _I)),
+    (DecisionKind.rescind, re.compile(r"\brescind\w*|\brevoc\w*\s+(?:of\s+)?(?:the\s+)?placement\s+order|\brevoke\w*\s+(?:the\s+)?placement\s+order", _I)),
+    (DecisionKind.no_s20, re.compile(r"\bnot\s+(?:to\s+)?(?:be\s+)?(?:offer|accommodat|provid)\w*\s+(?:\w+\s+){0,3}(?:s\.?\s?20|section\s+20)|\b(?:s\.?\s?20|section\s+20)\s+(?:accommodation\s+)?(?:not|will\s+not|was\s+not|is\s+not)\s+(?:to\s+)?(?:be\s+)?offered", _I)),
+    (DecisionKind.no_further_action, re.compile(r"\bnfa\b|\bno\s+further\s+(?:action|involvement)", _I)),
+    (DecisionKind.step_down, re.compile(r"\bstep(?:ped|ping)?[\s-]down\b|\bstep\s+(?:\w+\s+)?down\s+to\b|\btransfer\w*\s+to\s+early\s+help", _I)),
+    (DecisionKind.step_up, re.compile(r"\bstep(?:ped|ping)?[\s-]up\b|\bescalat\w+\s+to\s+(?:cp|child\s+protection|s\.?\s?47|icpc)", _I)),
+    (DecisionKind.end_plan, re.compile(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:end|cease|be\s+ended|be\s+discontinued|ended|ceased|discontinued)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
+    (DecisionKind.close, re.compile(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
+    (DecisionKind.continue_plan, re.compile(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
+    (DecisionKind.other, re.compile(
+        r"\b(?:(?:management|manager'?s?|tm|team\s+manager|service\s+manager|panel|conference|adm|iro)\s+decision|decision\s*(?::|-|was\b|is\b|made|taken|to\b)|"
+        r"it\s+(?:was|is|has\s+been)\s+(?:decided|agreed)\b|(?:tm|manager|i|we|panel|conference|adm|chair|iro|sm)\s+(?:has\s+|have\s+)?(?:decided|agreed|authoris\w+|approved|endorsed)\b)", _I)),
+]  # fmt: skip
+
+# A decision-maker's voice: only sentences that record a decision, not narrative about one.
+_DECISION_VOICE = re.compile(
+    r"\b(?:decision|decided|agreed|agree|authoris\w+|approved|endorsed|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome)\b|^\s*\W*\w+(?:\s+\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
+    _I,
+)
+
+EXPLICIT_RATIONALE = re.compile(
+    r"\b(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of|given\s+(?:that|the)|in\s+(?:light|view)\s+of|on\s+the\s+basis\s+(?:of|that)|"
+    r"rationale|reasons?\s*(?:for|being|is|are|was|:)|reasoning|so\s+that|in\s+order\s+to|to\s+allow|to\s+enable|this\s+is\s+(?:because|due)|"
+    r"since\s+(?!(?:\d|the\s+last|then|last|january|february|march|april|may|june|july|august|september|october|november|december))|"
+    r"as\s+(?=(?:there|it|he|she|they|we|mum|dad|the\s+(?:child|children|family|parents|risks?|assessment|sw|school|police|young)|child\s+[A-Z]|no\b|[A-Z]{2,}\b))|"
+    r"following\s+(?:the\s+)?(?:disclosure|incident|strategy|assessment|new\s+information|a\s+review|review)|evidenc(?:e|ed)\s+(?:shows?|that|of)|"
+    r"(?:has|have)\s+(?:been\s+)?(?:considered|weighed)|taking\s+into\s+account|having\s+considered)",
+    _I,
+)
+
+# Stated circumstances that explain a decision without a connective.
+IMPLICIT_RATIONALE = re.compile(
+    r"\b(?:off\s+sick|sick(?:ness)?(?:\s+leave)?|annual\s+leave|on\s+leave|unwell|in\s+hospital|hospitali[sz]ed|bereave\w+|"
+    r"(?:has|have)\s+not\s+(?:yet\s+)?been\s+(?:seen|possible|able|completed|received|returned)|not\s+(?:yet\s+)?(?:been\s+)?(?:seen|received|available|returned|completed)|"
+    r"unable\s+to|not\s+able\s+to|awaiting|waiting\s+(?:for|on)|still\s+(?:waiting|outstanding)|outstanding|(?:did\s+not|didn't|failed\s+to)\s+attend|dna'?d?|"
+    r"cancell?ed|police\s+(?:are|have|investigation|enquiries)|new\s+information|further\s+information|disclos\w+|(?:has|have)\s+moved|no\s+longer|"
+    r"(?:has|have)\s+(?:engaged|made|sustained|completed|shown|attended)|engagement|progress|improve(?:d|ments?)|risks?\s+(?:have|has)\s+(?:reduced|increased)|"
+    r"no\s+(?:further\s+|current\s+|ongoing\s+)?(?:concerns|incidents|reports)|concerns?\s+(?:remain|have|persist)|needs\s+(?:are|can\s+be)\s+(?:now\s+)?met|"
+    r"school\s+(?:report|reports|have\s+reported|say)|is\s+now|are\s+now|has\s+now|is\s+safe|are\s+safe|protective|settled|stable|court|legal\s+advice|"
+    r"does\s+not\s+want|do\s+not\s+want|refused|declined|consent(?:ed)?|threshold\s+(?:is\s+)?(?:not\s+)?met|wishes|can\s+be\s+met|"
+    r"the\s+(?:assessment|enquiry)\s+(?:found|concluded|shows?)|identified|analysis|assessed|risk\s+(?:is|remains)\s+(?:low|high|significant))\b",
+    _I,
+)
+
+ESCALATION = re.compile(
+    r"\b(?:escalat(?:e|ed|ion|ing)|dispute\s+resolution|(?:formal|informal)\s+challenge|raised\s+(?:concerns?\s+)?(?:with|to)\s+(?:the\s+)?(?:tm|team\s+manager|service\s+manager|head\s+of\s+service|practice\s+manager))\b",
+    _I,
+)
+ESCALATION_OUTCOME = re.compile(
+    r"\b(?:outcome|resolved|resolution\s+(?:was|reached)|respon(?:se|ded)|replied|agreed\s+(?:to|that)|confirmed|upheld|not\s+upheld|concluded|closed|"
+    r"has\s+now|have\s+now|as\s+a\s+result|following\s+(?:the\s+|this\s+)?escalation|which\s+(?:led|resulted)|was\s+(?:allocated|completed|held|arranged|convened)|"
+    r"(?:follow|followed)[\s-]up\s+(?:by|on|at|date)|tracked|review(?:ed)?\s+(?:by|on)\s+\d|stage\s+\d\s+(?:closed|resolved|concluded))\b",
+    _I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rationale:
+    start: int
+    end: int
+    explicit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: DecisionKind
+    start: int  # the decision sentence
+    end: int
+    cue_start: int  # the words that make it a decision
+    cue_end: int
+    rationale: Rationale | None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    start: int
+    end: int
+    cue_start: int
+    cue_end: int
+    outcome: tuple[int, int] | None
+
+
+def _classify(text: str, start: int, end: int) -> tuple[DecisionKind, re.Match[str]] | None:
+    for kind, pattern in _KINDS:
+        match = pattern.search(text, start, end)
+        if match is not None:
+            return kind, match
+    return None
+
+
+def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> Rationale | None:
+    for pattern, explicit in ((EXPLICIT_RATIONALE, True), (IMPLICIT_RATIONALE, False)):
+        for match in pattern.finditer(text, start, end):
+            if exclude[0] <= match.start() < exclude[1]:
+                continue  # the decision's own cue ("extended") is not its reason
+            return Rationale(match.start(), match.end(), explicit)
+    return None
+
+
+def find_decisions(text: str) -> tuple[list[Decision], list[Escalation]]:
+    """Decisions (with their rationale, if recorded) and escalations (with their outcome, if any)."""
+    decisions: list[Decision] = []
+    escalations: list[Escalation] = []
+    blocks = paragraphs(text)
+    block_sentences = [split_sentences(text, s, e) for s, e in blocks]
+    for block_index, sentences in enumerate(block_sentences):
+        for index, (s, e) in enumerate(sentences):
+            escalation = ESCALATION.search(text, s, e)
+            if escalation is not None:
+                outcome = ESCALATION_OUTCOME.search(text, escalation.end(), blocks[-1][1])
+                escalations.append(
+                    Escalation(s, e, escalation.start(), escalation.end(), (outcome.start(), outcome.end()) if outcome else None)
+                )
+            found = _classify(text, s, e)
+            if found is None:
+                continue
+            kind, cue = found
+            if kind is DecisionKind.other and not _DECISION_VOICE.search(text, s, e):
+                continue
+            if kind is not DecisionKind.extension and not _DECISION_VOICE.search(text, s, e):
+                continue
+            # The reason may sit in the decision sentence, elsewhere in its paragraph, or, for a
+            # decision that opens its paragraph ("Decision: close."), in the paragraph before.
+            scope = [(s, e)] + [span for j, span in enumerate(sentences) if j != index]
+            if index == 0 and block_index > 0:
+                scope += block_sentences[block_index - 1]
+            rationale = None
+            for span_start, span_end in scope:
+                rationale = _rationale_in(text, span_start, span_end, (cue.start(), cue.end()))
+                if rationale is not None:
+                    break
+            decisions.append(Decision(kind, s, e, cue.start(), cue.end(), rationale))
+    return decisions, escalations

@@ -1,0 +1,108 @@
+"""Findings: one type for every rule hit (and, later, model prediction), and the finding categories.
+
+The category names are a stable contract shared by the CLI, the API, the reports and the tests
+(shared/DOMAIN.md). Never rename one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Category(StrEnum):
+    # Record level, plan text.
+    missing_timescale = "missing_timescale"
+    vague_timescale = "vague_timescale"
+    missing_owner = "missing_owner"
+    vague_action = "vague_action"
+    unclear_change = "unclear_change"
+    contingency_without_timescale = "contingency_without_timescale"
+    unexplained_jargon = "unexplained_jargon"
+    child_voice_absent = "child_voice_absent"
+    score_without_interpretation = "score_without_interpretation"
+    possible_personal_data = "possible_personal_data"
+    # Record level, decisions, supervision and reviews.
+    extension_without_rationale = "extension_without_rationale"
+    decision_without_rationale = "decision_without_rationale"
+    escalation_without_outcome = "escalation_without_outcome"
+    # Case level, across one child's records.
+    long_plan_without_oversight = "long_plan_without_oversight"
+    drift = "drift"
+
+
+RECORD_LEVEL_CATEGORIES = frozenset(Category) - {Category.long_plan_without_oversight, Category.drift}
+
+
+class Severity(StrEnum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Grade(StrEnum):
+    """The four points of Ofsted's scale, as practice-learning audits use them."""
+
+    outstanding = "outstanding"
+    good = "good"
+    requires_improvement = "requires improvement"
+    inadequate = "inadequate"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A weakness at text[start:end] (start == end: the record as a whole, e.g. no child's voice)."""
+
+    rule_id: str
+    category: Category
+    severity: Severity
+    start: int
+    end: int
+    text: str
+    message: str
+    suggestion: str
+    citation: str
+    source: str  # "rule:TS001" or "model:NAME@VERSION"
+    confidence: float = 1.0
+    explanation: str = ""
+
+    def contract(self) -> dict[str, Any]:
+        """The JSONL contract's finding object: exactly these keys, in this order."""
+        return {
+            "rule_id": self.rule_id,
+            "category": self.category.value,
+            "severity": self.severity.value,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+    def detailed(self) -> dict[str, Any]:
+        """The contract's keys plus citation, source, confidence and explanation."""
+        return {
+            **self.contract(),
+            "citation": self.citation,
+            "source": self.source,
+            "confidence": self.confidence,
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    id: str
+    score: int
+    grade: Grade
+    findings: list[Finding] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        """One line of `auditor check --format jsonl`: a contract other tools read."""
+        return {
+            "id": self.id,
+            "score": self.score,
+            "grade": self.grade.value,
+            "findings": [f.contract() for f in self.findings],
+        }

@@ -1,0 +1,111 @@
+"""Owners: who is responsible for an action, or why nobody is.
+
+An owner is a role or agency of the field ("SW", "the health visitor", "school"), a family member
+("Mum"), a child or an anonymised placeholder ("Child A", "[NAME]", "XXX"), or the writer ("I will").
+Nobody is responsible when the action is an agentless passive ("Referral to be made"), a bare
+imperative ("Attend all appointments") or a noun phrase ("Parenting assessment.").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from auditor.segment import Layout, Unit
+from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
+
+
+class OwnerReason(StrEnum):
+    subject = "subject"  # "Mum to attend", "SW will visit", "I will"
+    who_column = "who_column"
+    label = "label"  # "Lead: HV"
+    agent = "agent"  # "to be completed by the SW"
+    tag = "tag"  # "Complete referral (SW)", "... - FSW"
+    passive = "passive"
+    imperative = "imperative"
+    noun_phrase = "noun_phrase"
+    unnamed = "unnamed"
+
+    @property
+    def found(self) -> bool:
+        return self in (OwnerReason.subject, OwnerReason.who_column, OwnerReason.label, OwnerReason.agent, OwnerReason.tag)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerResult:
+    reason: OwnerReason
+    start: int  # the owner's words, or the words that show nobody is named
+    end: int
+
+    @property
+    def found(self) -> bool:
+        return self.reason.found
+
+
+_I = re.IGNORECASE
+_SUBJECT = re.compile(
+    rf"(?:^|(?<=[.;:!?(\n])\s*|\b(?:and|then|so|also|but|while)\s+|,\s*)(?P<owner>{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|continue\s+to)\s+)?{MODAL}\b",
+    _I,
+)
+_LABEL = re.compile(
+    r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
+    _I,
+)
+_AGENT = re.compile(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
+_TAG = re.compile(
+    rf"(?:\(\s*(?P<owner1>{OWNER_LIST})\s*\)|\[\s*(?P<owner2>{OWNER_LIST})\s*\]|\s[-–—]\s*(?P<owner3>{OWNER_LIST})\s*(?:[-–—,(]|$))",
+    _I,
+)
+_PASSIVE = re.compile(
+    r"\b(?:to\s+be|will\s+be|would\s+be|should\s+be|must\s+be|needs?\s+to\s+be|is\s+to\s+be|are\s+to\s+be|shall\s+be|be|being|been|is|are)"
+    rf"\s+(?:\w+ly\s+)?(?:re-?)?(?P<participle>\w+ed|{PAST_PARTICIPLES_IRREGULAR.replace(' ', '|')})\b",
+    _I,
+)
+_LEADING_NOISE = re.compile(r"^[\s\W\d]*?(?=[A-Za-z\[])")
+_FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_TO_VERB = re.compile(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
+_FINITE = re.compile(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
+# "Support for Mum", "Review of the plan": the first word is a noun here, not an instruction.
+_NOUN_USE = re.compile(r"\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package)\b", _I)
+_OWNER_ANYWHERE = re.compile(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
+
+
+def find_owner(text: str, unit: Unit) -> OwnerResult:
+    """Who owns the action in text[unit.start:unit.end], or why nobody does."""
+    start, end = unit.start, unit.end
+    if unit.layout is Layout.table:
+        who = unit.cell("who")
+        if who is not None and who.end > who.start:
+            return OwnerResult(OwnerReason.who_column, who.start, who.end)
+        action = unit.cell("action")
+        if action is not None:
+            start, end = action.start, action.end
+    body = text[start:end]
+    for pattern, reason in ((_LABEL, OwnerReason.label), (_SUBJECT, OwnerReason.subject)):
+        match = pattern.search(body)
+        if match is not None:
+            return OwnerResult(reason, start + match.start("owner"), start + match.end("owner"))
+    passive = _PASSIVE.search(body)
+    agent = _AGENT.search(body, passive.end()) if passive else None
+    if agent is not None:
+        return OwnerResult(OwnerReason.agent, start + agent.start("owner"), start + agent.end("owner"))
+    tag = _TAG.search(body, min(len(body), 8))
+    if tag is not None:
+        group = next(g for g in ("owner1", "owner2", "owner3") if tag.group(g))
+        return OwnerResult(OwnerReason.tag, start + tag.start(group), start + tag.end(group))
+    lead = _LEADING_NOISE.match(body)
+    offset = lead.end() if lead else 0
+    first = _FIRST_WORD.match(body, offset)
+    if passive is not None:
+        return OwnerResult(OwnerReason.passive, start + passive.start(), start + passive.end())
+    if first is not None and first.group().lower() in ACTION_VERBS and not _NOUN_USE.match(body, first.end()):
+        return OwnerResult(OwnerReason.imperative, start + first.start(), start + first.end())
+    if not _FINITE.search(body) and not any(m["verb"].lower() in ACTION_VERBS for m in _TO_VERB.finditer(body)):
+        return OwnerResult(OwnerReason.noun_phrase, start + offset, end)
+    return OwnerResult(OwnerReason.unnamed, start + offset, end)
+
+
+def mentions_owner(text: str) -> bool:
+    """Whether any owner (role, family member, child or placeholder) is named in text."""
+    return _OWNER_ANYWHERE.search(text) is not None

@@ -1,0 +1,110 @@
+"""Personal data left in text that should be anonymised: names, addresses, postcodes, phone numbers,
+emails, dates of birth, NHS numbers (with their check digit) and National Insurance numbers.
+
+Anonymised placeholders ("Child A", "[NAME]", "XXX") are what clean exports contain and are never
+reported. Names are the hardest: without a trained recogniser we look for a title or a family
+role followed by a capitalised name ("Mrs Smith", "Mum (Sarah)"), and a short list of common
+first names written as names. A pretrained pipeline, if configured, adds its PERSON entities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from auditor.dates import MONTH_NAME
+
+_I = re.IGNORECASE
+
+
+class PersonalDataKind(StrEnum):
+    nhs_number = "nhs_number"
+    ni_number = "ni_number"
+    postcode = "postcode"
+    phone = "phone"
+    email = "email"
+    date_of_birth = "date_of_birth"
+    address = "address"
+    name = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    kind: PersonalDataKind
+    start: int
+    end: int
+
+
+_NHS = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
+# HMRC's format: two prefix letters (not D, F, I, Q, U, V; second not O), six digits, suffix A-D.
+_NINO = re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
+_POSTCODE = re.compile(r"\b(?:GIR\s?0AA|[A-PR-UWYZ](?:\d[A-HJKPS-UW\d]?|[A-HK-Y]\d[ABEHMNPRV-Y\d]?)\s?\d[ABD-HJLNP-UW-Z]{2})\b")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+44\s?\(?0?\)?\s?|0)(?:7\d{3}\s?\d{3}\s?\d{3}|7\d{3}\s?\d{6}|1\d{2,4}\s?\d{3}\s?\d{3,4}|2\d\s?\d{4}\s?\d{4}|3\d{2}\s?\d{3}\s?\d{4}|8\d{2}\s?\d{3}\s?\d{4}))(?!\d)"
+)
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+_DATE = rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH_NAME}\.?,?\s+\d{{2,4}})"
+_DOB = re.compile(rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*(?P<date>{_DATE})", _I)
+_STREET = r"(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|court|ct|crescent|cres|grove|place|gardens|gdns|terrace|walk|row|square|sq|hill|rise|mews|park|view|croft|meadow|green)"
+_ADDRESS = re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?i:{_STREET})\b\.?")
+_TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?P<name>[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?)\b")
+_ROLE_NAME = re.compile(
+    r"\b(?:[Mm]um|[Mm]other|[Dd]ad|[Ff]ather|[Nn]an|[Gg]randma|[Gg]randad|[Pp]artner|[Ss]ister|[Bb]rother|[Cc]arer|[Cc]hild|[Bb]aby|[Ss]on|[Dd]aughter)"
+    r"\s*(?:\(|,\s*|\s+called\s+|\s+named\s+)(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b(?!\s+(?:[A-Z]\b|said|says))"
+)
+# Common first names of the children and parents in UK records, that are not also ordinary words
+# or field terms ("Grace", "Will" and "May" would be noisy). Matched only where written as a name.
+FIRST_NAMES = frozenset(
+    """
+    Aaron Abigail Adam Aiden Aisha Alex Alfie Alice Amelia Amy Andrew Anthony Archie Ava Ayesha Ben Bethany Billy
+    Bradley Brandon Callum Charlie Charlotte Chelsea Chloe Ciara Connor Courtney Craig Daisy Daniel Danielle David
+    Dean Demi Dylan Ellie Emily Emma Ethan Evie Faith Freddie Freya Gary George Georgia Hannah Harley Harry
+    Harvey Hayley Isaac Isabella Isla Jack Jacob Jade James Jamie Jasmine Jason Jayden Jessica Joanne John Joseph
+    Joshua Kayden Kayleigh Kelly Kieran Kyle Laura Lauren Leah Lee Leon Lewis Liam Lily Logan Louise Lucy Luke
+    Mason Matthew Megan Mia Michael Michelle Mohammed Muhammad Nathan Nicola Niamh Noah Oliver Olivia Oscar Paige
+    Paul Poppy Rachel Rebecca Reece Rhys Riley Robert Ruby Ryan Sam Samantha Samuel Sarah Scarlett Sean Shannon
+    Sienna Sophia Sophie Stacey Stephen Steven Tanya Theo Thomas Tia Tyler Tommy Victoria Wayne William Zara Zoe
+    """.split()
+)
+_FIRST_NAME = re.compile(r"\b(?P<name>" + "|".join(sorted(FIRST_NAMES, key=len, reverse=True)) + r")(?:\s+[A-Z][a-z]{2,})?\b")
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """The NHS number's modulus 11 check digit (NHS Data Dictionary)."""
+    if len(digits) != 10 or not digits.isdigit() or len(set(digits)) == 1:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def find_personal_data(text: str) -> list[PersonalData]:
+    """Every piece of personal data in text, without overlaps, sorted by position."""
+    found: list[PersonalData] = []
+    for match in _NHS.finditer(text):
+        if nhs_number_is_valid("".join(match.groups())):
+            found.append(PersonalData(PersonalDataKind.nhs_number, match.start(), match.end()))
+    for pattern, kind in (
+        (_NINO, PersonalDataKind.ni_number),
+        (_EMAIL, PersonalDataKind.email),
+        (_PHONE, PersonalDataKind.phone),
+        (_POSTCODE, PersonalDataKind.postcode),
+        (_ADDRESS, PersonalDataKind.address),
+    ):
+        for match in pattern.finditer(text):
+            found.append(PersonalData(kind, match.start(), match.end()))
+    for match in _DOB.finditer(text):
+        found.append(PersonalData(PersonalDataKind.date_of_birth, match.start(), match.end()))
+    for pattern in (_TITLE_NAME, _ROLE_NAME, _FIRST_NAME):
+        for match in pattern.finditer(text):
+            found.append(PersonalData(PersonalDataKind.name, match.start("name"), match.end()))
+    found.sort(key=lambda p: (p.start, -(p.end - p.start)))
+    kept: list[PersonalData] = []
+    for item in found:
+        if kept and item.start < kept[-1].end:
+            continue
+        kept.append(item)
+    return kept

@@ -1,0 +1,402 @@
+"""Timescales: explicit dates, relative deadlines, frequencies, meeting-anchored deadlines and the
+indefinite words inspectors do not accept as timescales. Each is normalised to a due date where
+the record's own date allows.
+
+No date library understands "within 10 working days", "by the end of the spring term" or "by the
+February PEP meeting", so the grammar is ours. It is regular expressions over the record text,
+because a plan's timescales are short fixed phrases and the engine must run at a good fraction of
+tokenizer speed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from auditor.dates import MONTH_NAME, add_working_days, expand_year, month_number
+
+
+class TimescaleKind(StrEnum):
+    date = "date"
+    relative = "relative"
+    frequency = "frequency"
+    meeting = "meeting"
+    indefinite = "indefinite"
+
+
+@dataclass(frozen=True, slots=True)
+class Timescale:
+    kind: TimescaleKind
+    start: int
+    end: int
+    text: str
+    due: date | None = None
+    anchor: str | None = None  # for meeting-anchored deadlines: which meeting
+
+    @property
+    def is_definite(self) -> bool:
+        return self.kind is not TimescaleKind.indefinite
+
+
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30,
+}  # fmt: skip
+NUMBER = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)"
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY = r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
+WEEKDAY_FULL = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+ORDINAL = r"(?:st|nd|rd|th)"
+
+# Meetings specific enough to anchor a deadline on their own ("before RCPC")...
+SPECIFIC_MEETING = (
+    r"(?:core\s+group(?:\s+meeting)?|rcpc|icpc|(?:review\s+)?(?:child\s+protection|cp)\s+conference"
+    r"|(?:lac|cla|cic|looked[\s-]after|child\s+in\s+care|iro)\s+review|pep(?:\s+(?:meeting|review))?"
+    r"|taf(?:\s+meeting)?|team\s+around\s+the\s+family(?:\s+meeting)?|(?:cin|child\s+in\s+need)\s+(?:review|meeting)"
+    r"|strategy\s+(?:meeting|discussion)|legal\s+(?:planning|gateway)\s+meeting|lpm|plo\s+meeting"
+    r"|pre[\s-]proceedings\s+meeting|permanence\s+panel|(?:final|court)\s+hearing|irh"
+    r"|care\s+planning\s+meeting|(?:pathway\s+plan|statutory)\s+review)"
+)
+# ...and generic ones that need "the", "next" or a month ("by the review", "at the next meeting").
+GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|panel|hearing)"
+
+_FLAGS = re.IGNORECASE
+
+_DATE_NUMERIC = re.compile(
+    r"(?<![\d/.£$-])(?P<d>[0-3]?\d)[./](?P<m>[01]?\d)(?:[./](?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)", _FLAGS
+)
+_DATE_ISO = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)(?!\d)")
+_WEEK_OF = r"(?:(?:w/?c|w/?b|wc|wb|week\s+commencing|week\s+beginning|week\s+of)\.?\s*)"
+_DATE_WORDED = re.compile(
+    rf"(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?:the\s+)?(?P<d>[0-3]?\d){ORDINAL}?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})\b\.?(?:,?\s+(?P<y>\d{{4}}|\d{{2}})(?![\d:]))?"
+    rf"|(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?P<mon2>{MONTH_NAME})\.?\s+(?P<d2>[0-3]?\d){ORDINAL}?\b(?:,?\s+(?P<y2>\d{{4}}))?",
+    _FLAGS,
+)
+_WEEK_OF_NUMERIC = re.compile(rf"{_WEEK_OF}(?=\d)", _FLAGS)
+_MONTH_DEADLINE = re.compile(
+    rf"\b(?:by|before|until|during|in|from|for)\s+(?:the\s+)?(?:(?P<edge>end|beginning|start|middle|mid)\s+(?:of\s+)?)?(?P<mon>{MONTH_NAME})\b(?:\s+(?P<y>\d{{4}}))?"
+    rf"|\b(?P<mon2>{MONTH_NAME})\s+(?P<y2>20\d{{2}})\b",
+    _FLAGS,
+)
+_RELATIVE_WITHIN = re.compile(
+    rf"\b(?:within|in|over|for|after)\s+(?:the\s+)?(?:next\s+|first\s+|coming\s+)?(?P<n>{NUMBER})(?:\s*-\s*|\s+to\s+\d{{1,3}}\s+|\s+)"
+    r"(?P<q>working\s+|calendar\s+|school\s+|clear\s+)?(?P<unit>days?|weeks?|months?|hours?|hrs?|wks?|years?|school\s+terms?|terms?)"
+    r"(?:'?\s*time)?\b",
+    _FLAGS,
+)
+_RELATIVE_FROM = re.compile(
+    rf"\b(?P<n>{NUMBER})\s+(?P<q>working\s+)?(?P<unit>days?|weeks?|months?)\s+(?:from|after|of)\s+(?:today|now|this|the\s+(?:date|conference|meeting|review|icpc|rcpc|core\s+group)|receipt|referral|allocation)",
+    _FLAGS,
+)
+_RELATIVE_NAMED = re.compile(
+    rf"\b(?:by|before|on|until|no\s+later\s+than|from)\s+(?:this\s+|next\s+|the\s+)?(?P<wd>{WEEKDAY_FULL})\b"
+    r"|\b(?:by|before|until|at)\s+(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(?P<period>week|month|year|school\s+year|day|half[\s-]term|term)\b"
+    r"|\b(?:by|before|until|at|for)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?)?(?P<term>spring|summer|autumn|christmas|easter)\s+(?P<termword>term|half[\s-]term|holidays?|break)\b"
+    r"|\b(?:by|before|until|after|over)\s+(?:the\s+)?(?P<holiday>christmas|easter|half[\s-]term|the\s+summer\s+holidays?|summer\s+holidays?|new\s+year)\b"
+    r"|\b(?P<now>immediately|with\s+immediate\s+effect|today|tonight|tomorrow|same\s+day|this\s+week|next\s+week|this\s+month|next\s+month|by\s+close\s+of\s+play|by\s+cop|by\s+eod|by\s+end\s+of\s+day|within\s+24\s*hrs?)\b",
+    _FLAGS,
+)
+_FREQUENCY = re.compile(
+    r"\b(?:daily|nightly|weekly|fortnightly|monthly|bi-?weekly|bi-?monthly|termly|half[\s-]termly|quarterly|annually|yearly)\b"
+    rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[\s-](?:weekly|monthly|daily)\b"
+    rf"|\b(?:once|twice|(?:{NUMBER})\s+times)\s+(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|night|visit)\b"
+    rf"|\b(?:once|twice)\s+(?:weekly|monthly|daily)\b"
+    rf"|\bevery\s+(?:other\s+|second\s+)?(?:(?:{NUMBER})\s+(?:working\s+|school\s+)?(?:days?|weeks?|months?|nights?)|day|night|week|weekday|weekend|fortnight|month|term|half[\s-]term|morning|evening|afternoon|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
+    rf"|\b(?:each|per)\s+(?:day|night|week|fortnight|month|term|morning|evening|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
+    rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
+    rf"|\bon\s+(?:{WEEKDAY_FULL})s\b|\b(?:{WEEKDAY_FULL})s\s+(?:and\s+(?:{WEEKDAY_FULL})s\s+)?(?:after|before|at|from)\b"
+    r"|\bat\s+all\s+times\b|\b(?:24/7|round\s+the\s+clock)\b|\bat\s+least\s+(?:once|twice|\d+\s+times)\b",
+    _FLAGS,
+)
+_MEETING_PREPOSITION = (
+    r"\b(?:by|before|at|prior\s+to|in\s+time\s+for|until|ahead\s+of|in\s+advance\s+of|following|after|for)\s+"
+)
+_MEETING_WHEN = r"(?:(?:next|first|second|initial|following|final|upcoming|forthcoming)\s+)"
+_MEETING = re.compile(
+    rf"{_MEETING_PREPOSITION}(?:the\s+)?{_MEETING_WHEN}?(?:(?P<mon>{MONTH_NAME})\s+)?(?P<meeting>{SPECIFIC_MEETING})\b"
+    rf"|{_MEETING_PREPOSITION}(?:the\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
+    _FLAGS,
+)
+_INDEFINITE = re.compile(
+    r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
+    r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
+    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
+    r"|in\s+time|soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
+    _FLAGS,
+)
+# Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
+_NOT_A_DATE_BEFORE = re.compile(r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$", _FLAGS)
+_NOT_A_DATE_AFTER = re.compile(r"^\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+the\s+sdq)", _FLAGS)
+
+_TERM_ENDS = {"autumn": (12, 20), "christmas": (12, 20), "spring": (3, 31), "easter": (3, 31), "summer": (7, 20)}
+
+
+def find_timescales(text: str, recorded_at: date | None = None) -> list[Timescale]:
+    """Every timescale in `text`, sorted by position, overlapping matches resolved to the longest."""
+    found: list[Timescale] = []
+    found += _dates(text, recorded_at)
+    found += _relatives(text, recorded_at)
+    for match in _FREQUENCY.finditer(text):
+        found.append(Timescale(TimescaleKind.frequency, match.start(), match.end(), match.group()))
+    for match in _MEETING.finditer(text):
+        found.append(_meeting(match, recorded_at))
+    for match in _INDEFINITE.finditer(text):
+        found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
+    return _anchor_relatives(text, _longest_non_overlapping(found))
+
+
+_ANCHOR_LINK = re.compile(r"\s+(?:of|from|after)\s+(?:the\s+)?", _FLAGS)
+
+
+def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
+    """'within 10 working days of 24.12.20': count from the named date, as one timescale."""
+    merged: list[Timescale] = []
+    index = 0
+    while index < len(found):
+        item = found[index]
+        following = found[index + 1] if index + 1 < len(found) else None
+        link = _ANCHOR_LINK.match(text, item.end) if following is not None else None
+        if (
+            following is not None
+            and link is not None
+            and item.kind is TimescaleKind.relative
+            and following.kind is TimescaleKind.date
+            and link.end() == following.start
+            and following.due is not None
+        ):
+            relative = _RELATIVE_WITHIN.match(text, item.start)
+            due = (
+                _unit_days(_number(relative["n"]), relative["unit"], relative["q"] or "", following.due)
+                if relative
+                else following.due
+            )
+            merged.append(Timescale(TimescaleKind.relative, item.start, following.end, text[item.start : following.end], due))
+            index += 2
+            continue
+        merged.append(item)
+        index += 1
+    return merged
+
+
+def _longest_non_overlapping(found: list[Timescale]) -> list[Timescale]:
+    found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+    kept: list[Timescale] = []
+    for item in found:
+        if kept and item.start < kept[-1].end:
+            last = kept[-1]
+            # A definite reading beats an indefinite one of the same words ("in time for the PEP").
+            if (item.end - item.start) > (last.end - last.start) or (
+                not last.is_definite and item.is_definite and item.end >= last.end
+            ):
+                kept[-1] = item
+            continue
+        kept.append(item)
+    return kept
+
+
+def _next_occurrence(month: int, day: int, recorded_at: date | None) -> date | None:
+    if recorded_at is None:
+        return None
+    for year in (recorded_at.year, recorded_at.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= recorded_at:
+            return candidate
+    return None
+
+
+def _end_of_month(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _dates(text: str, recorded_at: date | None) -> list[Timescale]:
+    out: list[Timescale] = []
+    for match in _DATE_ISO.finditer(text):
+        try:
+            due = date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            continue
+        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), due))
+    for match in _DATE_NUMERIC.finditer(text):
+        day, month = int(match["d"]), int(match["m"])
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            continue
+        if _NOT_A_DATE_BEFORE.search(text, max(0, match.start() - 40), match.start()) or _NOT_A_DATE_AFTER.match(
+            text, match.end()
+        ):
+            continue
+        if match["y"] is None and match.group().count(".") == 1 and "." in match.group():
+            # "2.5" is a number, not the 2nd of May; only slashes make a yearless date.
+            continue
+        start = match.start()
+        week_of = _WEEK_OF_NUMERIC.search(text, max(0, start - 16), start)
+        if week_of and week_of.end() == start:
+            start = week_of.start()
+        try:
+            if match["y"]:
+                due: date | None = date(expand_year(int(match["y"])), month, day)
+            else:
+                due = _next_occurrence(month, day, recorded_at)
+        except ValueError:
+            continue
+        if week_of and week_of.end() == match.start() and due is not None:
+            due += timedelta(days=4)
+        out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
+    for match in _DATE_WORDED.finditer(text):
+        day_text = match["d"] or match["d2"]
+        month_text = match["mon"] or match["mon2"]
+        year_text = match["y"] or match["y2"]
+        day = int(day_text)
+        if not 1 <= day <= 31:
+            continue
+        month = month_number(month_text)
+        if month_text.lower() == "may" and match["mon2"] and not year_text:
+            continue  # "may 2" is more often "may", the verb, than the 2nd of May
+        try:
+            due = date(expand_year(int(year_text)), month, day) if year_text else _next_occurrence(month, day, recorded_at)
+        except ValueError:
+            continue
+        if due is not None and re.match(_WEEK_OF, match.group(), _FLAGS):
+            due += timedelta(days=4)
+        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), due))
+    for match in _MONTH_DEADLINE.finditer(text):
+        month_text = match["mon"] or match["mon2"]
+        year_text = match["y"] or match["y2"]
+        if month_text.lower() == "may" and not year_text and not match["edge"]:
+            continue
+        month = month_number(month_text)
+        due = None
+        if year_text:
+            due = _end_of_month(int(year_text), month)
+        elif recorded_at is not None:
+            year = recorded_at.year if month >= recorded_at.month else recorded_at.year + 1
+            due = _end_of_month(year, month)
+        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), due))
+    return out
+
+
+def _unit_days(n: int, unit: str, qualifier: str, recorded_at: date | None) -> date | None:
+    if recorded_at is None:
+        return None
+    unit = unit.lower()
+    qualifier = (qualifier or "").strip().lower()
+    if unit.startswith(("hour", "hr")):
+        return recorded_at + timedelta(days=max(1, -(-n // 24)) if n > 24 else 0)
+    if unit.startswith("day"):
+        if qualifier in ("working", "school"):
+            return add_working_days(recorded_at, n)
+        return recorded_at + timedelta(days=n)
+    if unit.startswith(("week", "wk")):
+        return recorded_at + timedelta(weeks=n)
+    if unit.startswith("month"):
+        month_index = recorded_at.month - 1 + n
+        year, month = recorded_at.year + month_index // 12, month_index % 12 + 1
+        return date(year, month, min(recorded_at.day, calendar.monthrange(year, month)[1]))
+    if unit.startswith("year"):
+        try:
+            return recorded_at.replace(year=recorded_at.year + n)
+        except ValueError:
+            return recorded_at.replace(year=recorded_at.year + n, day=28)
+    if "term" in unit:
+        return recorded_at + timedelta(weeks=13 * n)
+    return None
+
+
+def _number(text: str) -> int:
+    text = text.lower()
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
+
+
+def _relatives(text: str, recorded_at: date | None) -> list[Timescale]:
+    out: list[Timescale] = []
+    for pattern in (_RELATIVE_WITHIN, _RELATIVE_FROM):
+        for match in pattern.finditer(text):
+            n = _number(match["n"])
+            due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)
+            out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
+    for match in _RELATIVE_NAMED.finditer(text):
+        out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at)))
+    return out
+
+
+def _named_due(match: re.Match[str], recorded_at: date | None) -> date | None:
+    if recorded_at is None:
+        return None
+    if match["wd"]:
+        target = WEEKDAYS.index(match["wd"].lower())
+        ahead = (target - recorded_at.weekday()) % 7 or 7
+        if match.group().lower().split()[1:2] == ["next"] and ahead < 7:
+            ahead += 7
+        return recorded_at + timedelta(days=ahead)
+    if match["period"]:
+        period = match["period"].lower()
+        if period == "day":
+            return recorded_at
+        if period == "week":
+            return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7)
+        if period == "month":
+            return _end_of_month(recorded_at.year, recorded_at.month)
+        if "term" in period:
+            return _term_end(recorded_at, None)
+        if period == "school year":
+            return _on_or_after(recorded_at, 7, 20)
+        return date(recorded_at.year, 12, 31)
+    if match["term"]:
+        return _term_end(recorded_at, match["term"].lower())
+    if match["holiday"]:
+        holiday = match["holiday"].lower()
+        if "christmas" in holiday:
+            return _on_or_after(recorded_at, 12, 24)
+        if "easter" in holiday:
+            return _on_or_after(recorded_at, 3, 31)
+        if "summer" in holiday:
+            return _on_or_after(recorded_at, 7, 20)
+        if "new year" in holiday:
+            return _on_or_after(recorded_at, 12, 31)
+        return _term_end(recorded_at, None)
+    now = match["now"].lower()
+    if "tomorrow" in now:
+        return recorded_at + timedelta(days=1)
+    if "next week" in now:
+        return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7 + 7)
+    if "this week" in now:
+        return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7)
+    if "next month" in now:
+        month_index = recorded_at.month % 12
+        return _end_of_month(recorded_at.year + (recorded_at.month == 12), month_index + 1)
+    if "this month" in now:
+        return _end_of_month(recorded_at.year, recorded_at.month)
+    if "24" in now:
+        return recorded_at + timedelta(days=1)
+    return recorded_at
+
+
+def _on_or_after(recorded_at: date, month: int, day: int) -> date:
+    candidate = date(recorded_at.year, month, day)
+    return candidate if candidate >= recorded_at else date(recorded_at.year + 1, month, day)
+
+
+def _term_end(recorded_at: date, term: str | None) -> date:
+    """Approximate end of an English school term: councils set their own dates, within days of these."""
+    if term is None:
+        ends = [_on_or_after(recorded_at, month, day) for month, day in _TERM_ENDS.values()]
+        return min(ends)
+    month, day = _TERM_ENDS[term]
+    return _on_or_after(recorded_at, month, day)
+
+
+def _meeting(match: re.Match[str], recorded_at: date | None) -> Timescale:
+    meeting = re.sub(r"\s+", " ", (match["meeting"] or match["generic"]).lower())
+    month_text = match["mon"] or match["mon2"] or match["mon3"]
+    due = None
+    if month_text and recorded_at is not None:
+        month = month_number(month_text)
+        year = recorded_at.year if month >= recorded_at.month else recorded_at.year + 1
+        due = _end_of_month(year, month)
+    return Timescale(TimescaleKind.meeting, match.start(), match.end(), match.group(), due, anchor=meeting)
