@@ -19,7 +19,7 @@ _NOT_ACTION_SECTIONS = frozenset(
     {SectionKind.worries, SectionKind.strengths, SectionKind.voice, SectionKind.background, SectionKind.change, SectionKind.decision}
 )
 _TASK_CUE = re.compile(
-    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not)\s+)?{MODAL}\s+\w"
+    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w"
     r"|\b(?:to\s+be|will\s+be|is\s+to\s+be|are\s+to\s+be|needs?\s+to\s+be|should\s+be|must\s+be)\s+(?:\w+ly\s+)?\w+(?:ed|en|de|ne|wn|pt|nt|ld|un|ught)\b"
     r"|\b(?:will|shall|must|should|needs?\s+to|to\s+continue)\b",
     _I,
@@ -32,6 +32,15 @@ def starts_with_action_verb(text: str) -> bool:
     return match is not None and match["word"].lower() in ACTION_VERBS
 
 
+def _has_task_cue(body: str) -> bool:
+    for match in _TASK_CUE.finditer(body):
+        # "Mum says she wants the children to feel safe": an infinitive after a reporting verb.
+        if re.search(r"\s+to\s+\w$", match.group(), _I) and STATEMENT.search(body, 0, match.start()):
+            continue
+        return True
+    return False
+
+
 def is_action(unit: Unit) -> bool:
     """Whether the unit is a task (see the module docstring)."""
     if unit.section in _NOT_ACTION_SECTIONS or unit.section is SectionKind.contingency:
@@ -41,8 +50,7 @@ def is_action(unit: Unit) -> bool:
     body = unit.text
     if unit.cells:
         return True
-    cue = _TASK_CUE.search(body) is not None or starts_with_action_verb(body)
-    if cue:
+    if starts_with_action_verb(body) or _has_task_cue(body):
         return True
     if unit.layout is Layout.prose:
         return False
@@ -52,3 +60,20 @@ def is_action(unit: Unit) -> bool:
     if unit.section is SectionKind.actions:
         return True
     return unit.layout is Layout.list and unit.section is None
+
+
+# "Mum to attend the course. This will be weekly." The second sentence times the first.
+_BACK_REFERENCE = re.compile(r"^\W*(?:this|these|that|it|they|both|timescales?|when|by\s+when|frequency|to\s+be\s+(?:done|completed|reviewed))\b", _I)
+
+
+def attach_follow_up_timescales(units: list[Unit]) -> None:
+    """Give an action the timescales of a following non-action sentence that refers back to it."""
+    for previous, unit in zip(units, units[1:], strict=False):
+        if (
+            previous.is_action
+            and not unit.is_action
+            and unit.timescales
+            and unit.section == previous.section
+            and _BACK_REFERENCE.match(unit.text)
+        ):
+            previous.inherited_timescales = previous.inherited_timescales + unit.timescales

@@ -44,10 +44,9 @@ class OwnerResult:
 
 
 _I = re.IGNORECASE
-_SUBJECT = re.compile(
-    rf"(?:^|(?<=[.;:!?(\n])\s*|\b(?:and|then|so|also|but|while)\s+|,\s*)(?P<owner>{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|continue\s+to)\s+)?{MODAL}\b",
-    _I,
-)
+_ADVERBS = r"(?:(?:also|will|both|all|each|then|now|not|jointly|together|continue\s+to)\s+)?"
+_SUBJECT_FIRST = re.compile(rf"^[^\w\[]*(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
+_SUBJECT = re.compile(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
 _LABEL = re.compile(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
@@ -58,7 +57,7 @@ _TAG = re.compile(
     _I,
 )
 _PASSIVE = re.compile(
-    r"\b(?:to\s+be|will\s+be|would\s+be|should\s+be|must\s+be|needs?\s+to\s+be|is\s+to\s+be|are\s+to\s+be|shall\s+be|be|being|been|is|are)"
+    r"\b(?:to\s+be|will\s+be|would\s+be|should\s+be|must\s+be|needs?\s+to\s+be|is\s+to\s+be|are\s+to\s+be|shall\s+be|can\s+be|be)"
     rf"\s+(?:\w+ly\s+)?(?:re-?)?(?P<participle>\w+ed|{PAST_PARTICIPLES_IRREGULAR.replace(' ', '|')})\b",
     _I,
 )
@@ -68,6 +67,9 @@ _TO_VERB = re.compile(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
 _FINITE = re.compile(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
 # "Support for Mum", "Review of the plan": the first word is a noun here, not an instruction.
 _NOUN_USE = re.compile(r"\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package)\b", _I)
+_OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test"})
+_NOUN_OBJECT = re.compile(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
+_PREPOSITION_BEFORE = re.compile(r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I)
 _OWNER_ANYWHERE = re.compile(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
 
 
@@ -82,25 +84,36 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         if action is not None:
             start, end = action.start, action.end
     body = text[start:end]
-    for pattern, reason in ((_LABEL, OwnerReason.label), (_SUBJECT, OwnerReason.subject)):
+    for pattern, reason in ((_LABEL, OwnerReason.label), (_SUBJECT_FIRST, OwnerReason.subject)):
         match = pattern.search(body)
         if match is not None:
             return OwnerResult(reason, start + match.start("owner"), start + match.end("owner"))
-    passive = _PASSIVE.search(body)
-    agent = _AGENT.search(body, passive.end()) if passive else None
-    if agent is not None:
-        return OwnerResult(OwnerReason.agent, start + agent.start("owner"), start + agent.end("owner"))
     tag = _TAG.search(body, min(len(body), 8))
     if tag is not None:
         group = next(g for g in ("owner1", "owner2", "owner3") if tag.group(g))
         return OwnerResult(OwnerReason.tag, start + tag.start(group), start + tag.end(group))
+    passive = _PASSIVE.search(body)
+    agent = _AGENT.search(body, passive.end()) if passive else None
+    if agent is not None:
+        return OwnerResult(OwnerReason.agent, start + agent.start("owner"), start + agent.end("owner"))
     lead = _LEADING_NOISE.match(body)
     offset = lead.end() if lead else 0
     first = _FIRST_WORD.match(body, offset)
+    if (
+        first is not None
+        and first.group().lower() in ACTION_VERBS
+        and not _NOUN_USE.match(body, first.end())
+        and not (first.group().lower() in _OFTEN_NOUNS and _NOUN_OBJECT.match(body, first.end()))
+    ):
+        # "Support Mum to attend": Mum attends, but nobody is named to do the supporting.
+        return OwnerResult(OwnerReason.imperative, start + first.start(), start + first.end())
+    for subject in _SUBJECT.finditer(body):
+        # "Contact with Mum and Dad to continue": an owner after a preposition is its object.
+        if _PREPOSITION_BEFORE.search(body, 0, subject.start()):
+            continue
+        return OwnerResult(OwnerReason.subject, start + subject.start("owner"), start + subject.end("owner"))
     if passive is not None:
         return OwnerResult(OwnerReason.passive, start + passive.start(), start + passive.end())
-    if first is not None and first.group().lower() in ACTION_VERBS and not _NOUN_USE.match(body, first.end()):
-        return OwnerResult(OwnerReason.imperative, start + first.start(), start + first.end())
     if not _FINITE.search(body) and not any(m["verb"].lower() in ACTION_VERBS for m in _TO_VERB.finditer(body)):
         return OwnerResult(OwnerReason.noun_phrase, start + offset, end)
     return OwnerResult(OwnerReason.unnamed, start + offset, end)

@@ -103,6 +103,7 @@ def owner_finder(doc: Doc) -> Doc:
         unit.is_action = actions.is_action(unit)
         if unit.is_action:
             unit.owner = owners.find_owner(text, unit)
+    actions.attach_follow_up_timescales(doc._.units)
     return doc
 
 

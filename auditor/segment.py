@@ -85,7 +85,9 @@ _HEADINGS: list[tuple[SectionKind, re.Pattern[str]]] = [
     (SectionKind.actions, re.compile(r"actions?|what\s+(?:will|needs\s+to)\s+(?:happen|be\s+done)|who\s+will\s+do\s+what|next\s+steps|^\s*(?:the\s+|my\s+|our\s+|agreed\s+)?plan\s*$|tasks?|targets?|agreed|(?:how|what)\s+we\s+will\s+do|support\s+(?:plan|offered|to\s+be)|what\s+i\s+will\s+do|my\s+plan|recommendations?|what\s+are\s+we\s+going\s+to\s+do", re.I)),
     (SectionKind.worries, re.compile(r"worr|concerns?|risks?|danger|harm|complicating|what\s+(?:isn't|is\s+not)\s+working|needs?\b", re.I)),
     (SectionKind.strengths, re.compile(r"strengths?|working\s+well|what\s+is\s+going\s+well|protective|positives?|progress", re.I)),
-    (SectionKind.voice, re.compile(r"voice|views?|wishes|feelings|what\s+(?:child|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks|wants)|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me", re.I)),
+    (SectionKind.voice, re.compile(
+        r"voice|wishes|feelings|(?:child|children|young\s+person|yp|\b[A-Z])(?:'s|s')?\s+views?|^\s*(?:my\s+)?views?\s*$|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me"
+        r"|what\s+(?:child\s+[A-Z]|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks|wants|told)", re.I)),
     (SectionKind.decision, re.compile(r"decision|rationale|management\s+oversight|manager'?s?\s+(?:comments|oversight)|outcome\s+of\s+discussion", re.I)),
     (SectionKind.background, re.compile(r"background|history|summary|reason\s+for|presenting|context|family\s+composition|chronology|analysis|discussion|update|observations?", re.I)),
 ]
@@ -93,7 +95,7 @@ _HEADINGS: list[tuple[SectionKind, re.Pattern[str]]] = [
 _HEADING_LINE = re.compile(r"^\s*(?:#+\s*|\d+[.)]\s+)?(?P<label>[A-Za-z][^\n:|]{1,70}?)\s*(?::\s*|\s*[-–—]\s*$|$)")
 _INLINE_LABEL = re.compile(r"^\s*(?P<label>[A-Za-z][A-Za-z'’/ &-]{1,60}?)\s*:\s+(?=\S)")
 _LIST_MARKER = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<marker>(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]\s+|\(\s*(?:\d{1,2}|[a-z]|[ivx]{1,4})\s*\)\s+|[-•*·▪◦‣–—>o]\s+|\u2022\s*)"
+    r"(?P<indent>[ \t]*)(?P<marker>(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]\s+|\(\s*(?:\d{1,2}|[a-z]|[ivx]{1,4})\s*\)\s+|[-•*·▪◦‣–—>o]\s+|\u2022\s*)"
 )
 _TABLE_SEPARATOR = re.compile(r"^[\s|:+-]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9\[])|(?<=[.!?;])\s*$")
@@ -165,8 +167,8 @@ def _is_heading(line: _Line) -> tuple[SectionKind, int] | None:
         if body.endswith(":") or (body.isupper() and len(words) <= 6):
             return SectionKind.other, line.end
         return None
-    # A line that reads like an action ("Mum to attend the plan meeting") is not a heading.
-    if re.search(r"\b(?:will|to\s+(?!change|happen|do\b|be\s+done)\w+|should|must)\b", label, re.I) and not body.endswith(":"):
+    # A line that reads like an action ("Actions agreed to be shared with Mum") is not a heading.
+    if kind is SectionKind.actions and not body.endswith(":") and re.search(r"\b(?:will|should|must|to\s+be)\b", label, re.I):
         return None
     return kind, line.end
 
@@ -238,6 +240,8 @@ def segment(text: str) -> Segmentation:
     sections: list[Section] = []
     units: list[Unit] = []
     current: SectionKind | None = None
+    outer: SectionKind | None = None  # the heading's section, restored when an inline label's paragraph ends
+    inline = False
     table_roles: list[str] | None = None
     pending_prose: list[_Line] = []
     previous_unit_line: _Line | None = None
@@ -261,12 +265,15 @@ def segment(text: str) -> Segmentation:
         if not body:
             flush_prose()
             previous_unit_line = None
+            if inline:
+                current, inline = outer, False
             table_roles = None if table_roles is not None and not _next_is_table(lines, index) else table_roles
             continue
         heading = _is_heading(line)
         if heading is not None:
             flush_prose()
-            current = heading[0]
+            current = outer = heading[0]
+            inline = False
             open_section(current, line.start, line.end, heading[1])
             table_roles = None
             previous_unit_line = None
@@ -287,7 +294,9 @@ def segment(text: str) -> Segmentation:
         content_start = line.start
         if label is not None:
             flush_prose()
-            current = label[0]
+            if not inline:
+                outer = current
+            current, inline = label[0], True
             open_section(current, line.start, label[1], label[1])
             content_start = label[1]
         marker = _LIST_MARKER.match(text, content_start, line.end)

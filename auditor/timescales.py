@@ -96,13 +96,13 @@ _RELATIVE_NAMED = re.compile(
     rf"\b(?:by|before|on|until|no\s+later\s+than|from)\s+(?:this\s+|next\s+|the\s+)?(?P<wd>{WEEKDAY_FULL})\b"
     r"|\b(?:by|before|until|at)\s+(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(?P<period>week|month|year|school\s+year|day|half[\s-]term|term)\b"
     r"|\b(?:by|before|until|at|for)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?)?(?P<term>spring|summer|autumn|christmas|easter)\s+(?P<termword>term|half[\s-]term|holidays?|break)\b"
-    r"|\b(?:by|before|until|after|over)\s+(?:the\s+)?(?P<holiday>christmas|easter|half[\s-]term|the\s+summer\s+holidays?|summer\s+holidays?|new\s+year)\b"
+    r"|\b(?:by|before|until|after|over|in)\s+(?:the\s+)?(?P<holiday>christmas|easter|half[\s-]term|the\s+summer\s+holidays?|summer\s+holidays?|new\s+year)\b"
     r"|\b(?P<now>immediately|with\s+immediate\s+effect|today|tonight|tomorrow|same\s+day|this\s+week|next\s+week|this\s+month|next\s+month|by\s+close\s+of\s+play|by\s+cop|by\s+eod|by\s+end\s+of\s+day|within\s+24\s*hrs?)\b",
     _FLAGS,
 )
 _FREQUENCY = re.compile(
     r"\b(?:daily|nightly|weekly|fortnightly|monthly|bi-?weekly|bi-?monthly|termly|half[\s-]termly|quarterly|annually|yearly)\b"
-    rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[\s-](?:weekly|monthly|daily)\b"
+    rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[ -](?:weekly|monthly|daily)\b"
     rf"|\b(?:once|twice|(?:{NUMBER})\s+times)\s+(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|night|visit)\b"
     rf"|\b(?:once|twice)\s+(?:weekly|monthly|daily)\b"
     rf"|\bevery\s+(?:other\s+|second\s+)?(?:(?:{NUMBER})\s+(?:working\s+|school\s+)?(?:days?|weeks?|months?|nights?)|day|night|week|weekday|weekend|fortnight|month|term|half[\s-]term|morning|evening|afternoon|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
@@ -125,7 +125,7 @@ _INDEFINITE = re.compile(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
     r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
-    r"|in\s+time|soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
+    r"|in\s+time|soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
@@ -183,18 +183,13 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
 
 
 def _longest_non_overlapping(found: list[Timescale]) -> list[Timescale]:
-    found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+    # Longest first; a definite reading beats an indefinite one of the same length.
+    ranked = sorted(found, key=lambda t: (-(t.end - t.start), not t.is_definite, t.start))
     kept: list[Timescale] = []
-    for item in found:
-        if kept and item.start < kept[-1].end:
-            last = kept[-1]
-            # A definite reading beats an indefinite one of the same words ("in time for the PEP").
-            if (item.end - item.start) > (last.end - last.start) or (
-                not last.is_definite and item.is_definite and item.end >= last.end
-            ):
-                kept[-1] = item
-            continue
-        kept.append(item)
+    for item in ranked:
+        if all(item.end <= other.start or other.end <= item.start for other in kept):
+            kept.append(item)
+    kept.sort(key=lambda t: t.start)
     return kept
 
 

@@ -1,0 +1,288 @@
+"""The command line: `auditor check`, `auditor rules`, `auditor bench`.
+
+Input is read and validated whole before anything is scored, so bad input stops the run with a
+message naming the file, row, record id and field, and nothing is written. Output to a file is
+written to a temporary file and renamed into place only when the batch is complete. No record
+text ever reaches an error message or a log; findings are printed only because the user asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TextIO
+
+import typer
+
+from auditor import __version__
+from auditor.findings import Category, Grade, RecordResult
+from auditor.records import InputError, Record, read_batch
+from auditor.rulebook import RuleBook, RuleFileError
+from auditor.scoring import ScoringConfig
+
+app = typer.Typer(
+    name="auditor",
+    help="Find the recording weaknesses Ofsted inspectors cite in children's social care records.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: exit 2 with this message."""
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"auditor: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+@app.command()
+def check(
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT...", help="JSONL, CSV (UTF-8, UTF-16 or cp1252) or XLSX files.")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")] = None,
+    rules_dir: Annotated[Path | None, typer.Option("--rules", help="Folder of rule files (default: the shipped rules).")] = None,
+    scoring_file: Annotated[Path | None, typer.Option("--scoring", help="YAML file of scoring weights and grade thresholds.")] = None,
+    show_personal_data: Annotated[
+        bool, typer.Option("--show-personal-data", help="Print possible personal data unmasked in findings.")
+    ] = False,
+) -> None:
+    """Audit records and print each one's score, grade and findings, in input order."""
+    from auditor.engine import Auditor
+
+    try:
+        scoring = ScoringConfig.from_file(scoring_file) if scoring_file else ScoringConfig()
+        rules = RuleBook.load(rules_dir)
+        batch = read_batch(inputs)
+    except (InputError, RuleFileError, ValueError) as exc:
+        _fail(str(exc))
+    auditor = Auditor(rules=rules, scoring=scoring, show_personal_data=show_personal_data)
+    results = _audited(auditor, batch)
+    writer = _WRITERS[output_format]
+    try:
+        if output is None:
+            if output_format is OutputFormat.jsonl:
+                writer(sys.stdout, results, rules)  # streams, one line per record as it is scored
+            else:
+                buffer = io.StringIO()
+                writer(buffer, results, rules)
+                sys.stdout.write(buffer.getvalue())
+        else:
+            with _atomic(output) as handle:
+                writer(handle, results, rules)
+    except _RecordFailed as exc:
+        _fail(str(exc), code=3)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+    sys.stdout.flush()
+
+
+class _RecordFailed(Exception):
+    pass
+
+
+def _audited(auditor: Any, batch: list[tuple[str, int, Record]]) -> Iterator[RecordResult]:
+    for file, row, record in batch:
+        try:
+            yield auditor.audit(record)
+        except Exception as exc:  # a bug, not bad input: say where, never what the text was
+            raise _RecordFailed(
+                f"{file}, row {row}, record {record.id!r}: internal error ({exc.__class__.__name__}); nothing was written"
+            ) from None
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[TextIO]:
+    """Write to a temporary file beside `path` and rename it into place only on success."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{path.name}.", suffix=".partial", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers
+
+
+def _write_jsonl(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -> None:
+    for result in results:
+        out.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
+        out.flush()
+
+
+def _write_json(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -> None:
+    records = []
+    for result in results:
+        records.append(
+            {
+                "id": result.id,
+                "score": result.score,
+                "grade": result.grade.value,
+                "findings": [f.detailed() for f in result.findings],
+            }
+        )
+    document = {
+        "auditor_version": __version__,
+        "rules_version": rules.version(),
+        "summary": _summary(records),
+        "records": records,
+    }
+    json.dump(document, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    grades = Counter(r["grade"] for r in records)
+    categories = Counter(f["category"] for r in records for f in r["findings"])
+    scores = [r["score"] for r in records]
+    return {
+        "records": len(records),
+        "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
+        "grades": {g.value: grades.get(g.value, 0) for g in Grade},
+        "findings_by_category": {c.value: categories[c.value] for c in Category if categories[c.value]},
+    }
+
+
+CSV_COLUMNS = ["id", "score", "grade", "rule_id", "category", "severity", "start", "end", "text", "message", "suggestion"]
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _write_csv(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for result in results:
+        head = [result.id, result.score, result.grade.value]
+        if not result.findings:
+            writer.writerow([spreadsheet_safe(v) for v in head + [""] * 8])
+        for finding in result.findings:
+            c = finding.contract()
+            row = head + [c["rule_id"], c["category"], c["severity"], c["start"], c["end"], c["text"], c["message"], c["suggestion"]]
+            writer.writerow([spreadsheet_safe(v) for v in row])
+
+
+def _write_table(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -> None:
+    grades: Counter[str] = Counter()
+    total = 0
+    for result in results:
+        total += 1
+        grades[result.grade.value] += 1
+        out.write(f"{result.id}  score {result.score}  {result.grade.value}  ({len(result.findings)} findings)\n")
+        for finding in result.findings:
+            where = "whole record" if finding.start == finding.end else f"{finding.start}-{finding.end}"
+            words = f' "{_one_line(finding.text)}"' if finding.text else ""
+            out.write(f"  {finding.rule_id} {finding.severity.value:<6} {finding.category.value} [{where}]{words}\n")
+            out.write(f"      {finding.message}\n      Instead: {finding.suggestion}\n")
+        out.write("\n")
+    summary = ", ".join(f"{grades[g.value]} {g.value}" for g in Grade)
+    out.write(f"{total} records: {summary}\n")
+
+
+def _one_line(text: str, limit: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_WRITERS: dict[OutputFormat, Callable[[TextIO, Iterable[RecordResult], RuleBook], None]] = {
+    OutputFormat.jsonl: _write_jsonl,
+    OutputFormat.json: _write_json,
+    OutputFormat.csv: _write_csv,
+    OutputFormat.table: _write_table,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules and benchmark
+
+
+@app.command("rules")
+def list_rules(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    rules_dir: Annotated[Path | None, typer.Option("--rules", help="Folder of rule files.")] = None,
+) -> None:
+    """List the rule catalogue: id, name, category, severity, record types and citation."""
+    try:
+        rules = RuleBook.load(rules_dir)
+    except RuleFileError as exc:
+        _fail(str(exc))
+    if output_format == "json":
+        catalogue = [r.model_dump(mode="json", exclude={"examples", "params"}) for r in rules]
+        typer.echo(json.dumps({"rules_version": rules.version(), "rules": catalogue}, indent=2, ensure_ascii=False))
+        return
+    if output_format != "table":
+        _fail("--format must be table or json")
+    for rule in rules:
+        typer.echo(f"{rule.id}  {rule.name:<38} {rule.category.value:<30} {rule.severity.value:<6} {', '.join(t.value for t in rule.applies_to)}")
+        typer.echo(f"       {rule.message}")
+        typer.echo(f"       cites: {rule.citation.source}, {rule.citation.paragraph}")
+    typer.echo(f"{len(rules)} rules, rule set {rules.version()}")
+
+
+@app.command()
+def bench(
+    words: Annotated[int, typer.Option(help="Approximate corpus size in words.")] = 200_000,
+    repeats: Annotated[int, typer.Option(help="Timed passes of each measurement; the best is kept.")] = 3,
+) -> None:
+    """Measure tokenization-only and full-audit throughput on the same corpus, in one run."""
+    from auditor.bench import run
+
+    run(words=words, repeats=repeats, out=sys.stdout)
+
+
+def main() -> None:
+    """Entry point: never show a traceback to the user."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("auditor: interrupted; nothing was written", err=True)
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if os.environ.get("AUDITOR_DEBUG"):
+            raise
+        typer.echo(f"auditor: internal error ({exc.__class__.__name__}); set AUDITOR_DEBUG=1 for details", err=True)
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()
