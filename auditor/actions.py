@@ -15,6 +15,7 @@ from auditor.segment import Layout, SectionKind, Unit
 from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_OR_PRONOUN, STATEMENT
 
 _I = re.IGNORECASE
+_LIST_SECTIONS = frozenset({None, SectionKind.other})
 _NOT_ACTION_SECTIONS = frozenset(
     {SectionKind.worries, SectionKind.strengths, SectionKind.voice, SectionKind.background, SectionKind.change, SectionKind.decision}
 )
@@ -27,9 +28,30 @@ _TASK_CUE = re.compile(
 _FIRST_WORD = re.compile(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
 
 
+# "Support for Mum", "Plan sent by post", "Contact with Dad to continue": the first word is a noun.
+_NOUN_USE = re.compile(
+    r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
+    _I,
+)
+_OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test", "plan"})
+_NOUN_OBJECT = re.compile(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
+
+
+def imperative_verb(text: str, start: int = 0) -> re.Match[str] | None:
+    """The first word of text[start:] if it is a bare instruction ("Attend all appointments")."""
+    match = _FIRST_WORD.match(text, start)
+    if match is None:
+        return None
+    word = match["word"].lower()
+    if word not in ACTION_VERBS or _NOUN_USE.match(text, match.end("word")):
+        return None
+    if word in _OFTEN_NOUNS and _NOUN_OBJECT.match(text, match.end("word")):
+        return None
+    return match
+
+
 def starts_with_action_verb(text: str) -> bool:
-    match = _FIRST_WORD.match(text)
-    return match is not None and match["word"].lower() in ACTION_VERBS
+    return imperative_verb(text) is not None
 
 
 def _has_task_cue(body: str) -> bool:
@@ -59,7 +81,7 @@ def is_action(unit: Unit) -> bool:
     # A bare list item or line is a task where the plan lists tasks, or in a list with no heading.
     if unit.section is SectionKind.actions:
         return True
-    return unit.layout is Layout.list and unit.section is None
+    return unit.layout is Layout.list and unit.section in _LIST_SECTIONS
 
 
 # "Mum to attend the course. This will be weekly." The second sentence times the first.

@@ -20,6 +20,7 @@ from auditor.personal_data import PersonalDataKind
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
+from auditor.vocabulary import CHILD_MENTION
 
 if TYPE_CHECKING:
     from auditor.rulebook import Rule
@@ -136,6 +137,9 @@ def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
         start, end = _action_span(unit)
         if is_measurable(text, start, end):
             continue
+        owner = unit.owner
+        if owner is not None and owner.found and not CHILD_MENTION.match(text[owner.start : owner.end].strip()):
+            continue  # a task for the adults around the pupil, not a target for the pupil
         vague = unit.vagueness
         if vague is not None:
             yield Hit(vague.start, vague.end, "the target names no measure of progress (a number, level, frequency or count)")
@@ -272,7 +276,7 @@ def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 _SCORE = re.compile(
     r"\b(?:sdq|strengths?\s+(?:and|&)\s+difficulties(?:\s+questionnaire)?|graded\s+care\s+profile|gcp2?|outcome\s+star|core[\s-]?10|rcads|gad[\s-]?7|phq[\s-]?9)\b"
-    r"[^.\n]{0,40}?\b(?P<score>\d{1,2})(?:\s*/\s*\d{1,2}|\s+out\s+of\s+\d{1,2})?\b"
+    r"[^.\n]{0,40}?(?<!by\s)(?<!on\s)(?<!from\s)\b(?P<score>\d{1,2})(?:\s*/\s*\d{1,2}|\s+out\s+of\s+\d{1,2})?\b(?![./]\d)"
     r"|\bscored?\s+(?:of\s+)?(?P<score2>\d{1,2})(?:\s*/\s*\d{1,2}|\s+out\s+of\s+\d{1,2})?\s+(?:on|in)\s+(?:the|her|his|their|a)?\s*(?:sdq|strengths?\s+(?:and|&)\s+difficulties|graded\s+care\s+profile|gcp2?|outcome\s+star)\b",
     _I,
 )

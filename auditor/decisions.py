@@ -45,7 +45,7 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.no_further_action, re.compile(r"\bnfa\b|\bno\s+further\s+(?:action|involvement)", _I)),
     (DecisionKind.step_down, re.compile(r"\bstep(?:ped|ping)?[\s-]down\b|\bstep\s+(?:\w+\s+)?down\s+to\b|\btransfer\w*\s+to\s+early\s+help", _I)),
     (DecisionKind.step_up, re.compile(r"\bstep(?:ped|ping)?[\s-]up\b|\bescalat\w+\s+to\s+(?:cp|child\s+protection|s\.?\s?47|icpc)", _I)),
-    (DecisionKind.end_plan, re.compile(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:end|cease|be\s+ended|be\s+discontinued|ended|ceased|discontinued)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
+    (DecisionKind.end_plan, re.compile(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plans?\s+(?:to|can|should|will|could|may)?\s*(?:be\s+)?(?:end|cease|ended|ceased|discontinued|removed)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
     (DecisionKind.close, re.compile(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
     (DecisionKind.continue_plan, re.compile(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
     (DecisionKind.other, re.compile(
@@ -129,6 +129,21 @@ def _classify(text: str, start: int, end: int) -> tuple[DecisionKind, re.Match[s
     return None
 
 
+# Kinds whose words are a decision on their own ("– NFA", "step down to early help"); the
+# others ("close", "agreed") need a decision-maker's voice in the sentence.
+_SELF_EVIDENT = frozenset(
+    {DecisionKind.extension, DecisionKind.no_further_action, DecisionKind.step_down, DecisionKind.step_up,
+     DecisionKind.end_plan, DecisionKind.no_lbp, DecisionKind.rescind, DecisionKind.no_s20}
+)  # fmt: skip
+
+
+def _is_decision(text: str, start: int, end: int) -> bool:
+    found = _classify(text, start, end)
+    if found is None:
+        return False
+    return found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, start, end) is not None
+
+
 def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> Rationale | None:
     for pattern, explicit in ((EXPLICIT_RATIONALE, True), (IMPLICIT_RATIONALE, False)):
         for match in pattern.finditer(text, start, end):
@@ -156,15 +171,24 @@ def find_decisions(text: str) -> tuple[list[Decision], list[Escalation]]:
             if found is None:
                 continue
             kind, cue = found
-            if kind is DecisionKind.other and not _DECISION_VOICE.search(text, s, e):
+            if not _is_decision(text, s, e):
                 continue
-            if kind is not DecisionKind.extension and not _DECISION_VOICE.search(text, s, e):
+            # "Extension agreed. Timescale extended to 8.3.21." is one decision told twice; and a
+            # record of a meeting that carried a decision out ("Step-down meeting held") is history.
+            if any(_classify(text, a, b) is not None and _classify(text, a, b)[0] is kind for a, b in sentences[:index]):  # type: ignore[index]
                 continue
-            # The reason may sit in the decision sentence, elsewhere in its paragraph, or, for a
-            # decision that opens its paragraph ("Decision: close."), in the paragraph before.
-            scope = [(s, e)] + [span for j, span in enumerate(sentences) if j != index]
-            if index == 0 and block_index > 0:
-                scope += block_sentences[block_index - 1]
+            # The reason sits in the decision sentence or the sentences after it, up to the next
+            # decision; a paragraph's first decision may also be explained by what comes before it
+            # in the paragraph, or, if it opens the paragraph ("Decision: close."), in the one before.
+            scope = [(s, e)]
+            for later_start, later_end in sentences[index + 1 :]:
+                if _is_decision(text, later_start, later_end):
+                    break
+                scope.append((later_start, later_end))
+            if not any(_is_decision(text, a, b) for a, b in sentences[:index]):
+                scope += sentences[:index]
+                if index == 0 and block_index > 0:
+                    scope += block_sentences[block_index - 1]
             rationale = None
             for span_start, span_end in scope:
                 rationale = _rationale_in(text, span_start, span_end, (cue.start(), cue.end()))

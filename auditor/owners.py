@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from auditor.actions import imperative_verb
 from auditor.segment import Layout, Unit
 from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
 
@@ -51,9 +52,10 @@ _LABEL = re.compile(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
 )
+_OWNER_LABEL = re.compile(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
 _AGENT = re.compile(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
 _TAG = re.compile(
-    rf"(?:\(\s*(?P<owner1>{OWNER_LIST})\s*\)|\[\s*(?P<owner2>{OWNER_LIST})\s*\]|\s[-–—]\s*(?P<owner3>{OWNER_LIST})\s*(?:[-–—,(]|$))",
+    rf"(?:\(\s*(?P<owner1>{OWNER_LIST})\s*\)|\[\s*(?P<owner2>{OWNER_LIST})\s*\]|\s[-–—]\s*(?P<owner3>{OWNER_LIST})\s*(?:[-–—,(]|[.;]?\s*$))",
     _I,
 )
 _PASSIVE = re.compile(
@@ -62,13 +64,8 @@ _PASSIVE = re.compile(
     _I,
 )
 _LEADING_NOISE = re.compile(r"^[\s\W\d]*?(?=[A-Za-z\[])")
-_FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _TO_VERB = re.compile(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
 _FINITE = re.compile(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
-# "Support for Mum", "Review of the plan": the first word is a noun here, not an instruction.
-_NOUN_USE = re.compile(r"\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package)\b", _I)
-_OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test"})
-_NOUN_OBJECT = re.compile(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
 _PREPOSITION_BEFORE = re.compile(r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I)
 _OWNER_ANYWHERE = re.compile(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
 
@@ -84,7 +81,7 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         if action is not None:
             start, end = action.start, action.end
     body = text[start:end]
-    for pattern, reason in ((_LABEL, OwnerReason.label), (_SUBJECT_FIRST, OwnerReason.subject)):
+    for pattern, reason in ((_LABEL, OwnerReason.label), (_OWNER_LABEL, OwnerReason.label), (_SUBJECT_FIRST, OwnerReason.subject)):
         match = pattern.search(body)
         if match is not None:
             return OwnerResult(reason, start + match.start("owner"), start + match.end("owner"))
@@ -98,15 +95,10 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         return OwnerResult(OwnerReason.agent, start + agent.start("owner"), start + agent.end("owner"))
     lead = _LEADING_NOISE.match(body)
     offset = lead.end() if lead else 0
-    first = _FIRST_WORD.match(body, offset)
-    if (
-        first is not None
-        and first.group().lower() in ACTION_VERBS
-        and not _NOUN_USE.match(body, first.end())
-        and not (first.group().lower() in _OFTEN_NOUNS and _NOUN_OBJECT.match(body, first.end()))
-    ):
+    first = imperative_verb(body, offset)
+    if first is not None:
         # "Support Mum to attend": Mum attends, but nobody is named to do the supporting.
-        return OwnerResult(OwnerReason.imperative, start + first.start(), start + first.end())
+        return OwnerResult(OwnerReason.imperative, start + first.start("word"), start + first.end("word"))
     for subject in _SUBJECT.finditer(body):
         # "Contact with Mum and Dad to continue": an owner after a preposition is its object.
         if _PREPOSITION_BEFORE.search(body, 0, subject.start()):

@@ -70,6 +70,14 @@ FIRST_NAMES = frozenset(
 _FIRST_NAME = re.compile(r"\b(?P<name>" + "|".join(sorted(FIRST_NAMES, key=len, reverse=True)) + r")(?:\s+[A-Z][a-z]{2,})?\b")
 
 
+# Capitalised words that follow a role in records but are not names ("Dad (Dad states ...)").
+_NOT_NAMES = frozenset(
+    """mum mummy mother dad daddy father nan nana grandma grandad parent parents carer carers child children
+    baby brother sister son daughter partner the this that she he they school college nursery health police
+    social worker manager team family aged age year years months weeks not see note""".split()
+)
+
+
 def nhs_number_is_valid(digits: str) -> bool:
     """The NHS number's modulus 11 check digit (NHS Data Dictionary)."""
     if len(digits) != 10 or not digits.isdigit() or len(set(digits)) == 1:
@@ -100,6 +108,8 @@ def find_personal_data(text: str) -> list[PersonalData]:
         found.append(PersonalData(PersonalDataKind.date_of_birth, match.start(), match.end()))
     for pattern in (_TITLE_NAME, _ROLE_NAME, _FIRST_NAME):
         for match in pattern.finditer(text):
+            if match["name"].split()[0].lower() in _NOT_NAMES:
+                continue
             found.append(PersonalData(PersonalDataKind.name, match.start("name"), match.end()))
     found.sort(key=lambda p: (p.start, -(p.end - p.start)))
     kept: list[PersonalData] = []

@@ -81,13 +81,13 @@ class Unit:
 
 _HEADINGS: list[tuple[SectionKind, re.Pattern[str]]] = [
     (SectionKind.contingency, re.compile(r"contingenc|plan\s*b\b|if\s+(?:the\s+)?plan\s+(?:does\s+not|doesn't)\s+work|what\s+(?:will|we\s+will)\s+do\s+if|what\s+happens\s+if|bottom\s+lines?", re.I)),
-    (SectionKind.change, re.compile(r"what\s+(?:needs|has)\s+to\s+change|(?:what|how)\s+(?:will\s+)?(?:we|you|i|everyone)\s+(?:will\s+)?know|outcomes?|goals?|what\s+(?:does|will)\s+(?:good|success)\s+look|desired|what\s+we\s+want\s+to\s+(?:see|achieve)|aims?|what\s+will\s+be\s+different|changes?\s+needed|success\s+(?:looks|will)|scaling", re.I)),
+    (SectionKind.change, re.compile(r"what\s+(?:needs|has)\s+to\s+change|(?:what|how)\s+(?:will\s+)?(?:we|you|i|everyone)\s+(?:will\s+)?know|outcomes?|goals?|what\s+(?:does|will)\s+(?:good|success)\s+look|desired|what\s+we\s+want\s+to\s+(?:see|achieve)|wants?\s+to\s+be\s+different|aims?|what\s+will\s+be\s+different|changes?\s+needed|success\s+(?:looks|will)|scaling", re.I)),
+    (SectionKind.voice, re.compile(
+        r"voice|wishes\s+and\s+feelings|views,?\s+wishes|(?:child|children|young\s+person|yp|\b[A-Z])(?:'s|s')?\s+views?|^\s*(?:my\s+)?views?\s*$|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me"
+        r"|what\s+(?:child\s+[A-Z]|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks?|wants?|told|feels?)", re.I)),
     (SectionKind.actions, re.compile(r"actions?|what\s+(?:will|needs\s+to)\s+(?:happen|be\s+done)|who\s+will\s+do\s+what|next\s+steps|^\s*(?:the\s+|my\s+|our\s+|agreed\s+)?plan\s*$|tasks?|targets?|agreed|(?:how|what)\s+we\s+will\s+do|support\s+(?:plan|offered|to\s+be)|what\s+i\s+will\s+do|my\s+plan|recommendations?|what\s+are\s+we\s+going\s+to\s+do", re.I)),
     (SectionKind.worries, re.compile(r"worr|concerns?|risks?|danger|harm|complicating|what\s+(?:isn't|is\s+not)\s+working|needs?\b", re.I)),
     (SectionKind.strengths, re.compile(r"strengths?|working\s+well|what\s+is\s+going\s+well|protective|positives?|progress", re.I)),
-    (SectionKind.voice, re.compile(
-        r"voice|wishes|feelings|(?:child|children|young\s+person|yp|\b[A-Z])(?:'s|s')?\s+views?|^\s*(?:my\s+)?views?\s*$|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me"
-        r"|what\s+(?:child\s+[A-Z]|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks|wants|told)", re.I)),
     (SectionKind.decision, re.compile(r"decision|rationale|management\s+oversight|manager'?s?\s+(?:comments|oversight)|outcome\s+of\s+discussion", re.I)),
     (SectionKind.background, re.compile(r"background|history|summary|reason\s+for|presenting|context|family\s+composition|chronology|analysis|discussion|update|observations?", re.I)),
 ]
@@ -147,7 +147,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _is_heading(line: _Line) -> tuple[SectionKind, int] | None:
+def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | None:
     """A short line that names a section: 'Contingency plan', 'WHAT NEEDS TO CHANGE:', '## Actions'."""
     body = line.text.strip()
     if not body or len(body) > 80 or "|" in body:
@@ -163,6 +163,8 @@ def _is_heading(line: _Line) -> tuple[SectionKind, int] | None:
     if len(words) > 9 or body.endswith((".", ";", ",")):
         return None
     kind = heading_kind(label)
+    if kind is None and first and not re.search(r"\b(?:to|will|should|must|shall)\b", body, re.I):
+        return SectionKind.other, line.end  # the record's title line
     if kind is None:
         if body.endswith(":") or (body.isupper() and len(words) <= 6):
             return SectionKind.other, line.end
@@ -171,6 +173,17 @@ def _is_heading(line: _Line) -> tuple[SectionKind, int] | None:
     if kind is SectionKind.actions and not body.endswith(":") and re.search(r"\b(?:will|should|must|to\s+be)\b", label, re.I):
         return None
     return kind, line.end
+
+
+def _list_heading(line: _Line, lines: list[_Line], index: int) -> tuple[SectionKind, int] | None:
+    """'Where I live' above a bulleted list: a heading by position, though no known words."""
+    body = line.text.strip()
+    if len(body.split()) > 6 or body.endswith((".", ";", ",", "!", "?")) or "|" in body or _LIST_MARKER.match(line.text):
+        return None
+    following = next((candidate for candidate in lines[index + 1 :] if candidate.text.strip()), None)
+    if following is None or following is not lines[min(index + 1, len(lines) - 1)] or not _LIST_MARKER.match(following.text):
+        return None
+    return heading_kind(body) or SectionKind.other, line.end
 
 
 def _inline_label(line: _Line) -> tuple[SectionKind, int] | None:
@@ -242,6 +255,7 @@ def segment(text: str) -> Segmentation:
     current: SectionKind | None = None
     outer: SectionKind | None = None  # the heading's section, restored when an inline label's paragraph ends
     inline = False
+    list_ended = False  # a blank line after list items: prose that follows is no longer the list's section
     table_roles: list[str] | None = None
     pending_prose: list[_Line] = []
     previous_unit_line: _Line | None = None
@@ -266,14 +280,19 @@ def segment(text: str) -> Segmentation:
             flush_prose()
             previous_unit_line = None
             if inline:
+                sections[-1].end = line.start  # an inline label's section is its paragraph
                 current, inline = outer, False
+            if units and units[-1].layout in (Layout.list, Layout.table) and units[-1].end <= line.start:
+                list_ended = True
             table_roles = None if table_roles is not None and not _next_is_table(lines, index) else table_roles
             continue
-        heading = _is_heading(line)
+        heading = _is_heading(line, first=not any(earlier.text.strip() for earlier in lines[:index])) or _list_heading(
+            line, lines, index
+        )
         if heading is not None:
             flush_prose()
             current = outer = heading[0]
-            inline = False
+            inline = list_ended = False
             open_section(current, line.start, line.end, heading[1])
             table_roles = None
             previous_unit_line = None
@@ -290,6 +309,10 @@ def segment(text: str) -> Segmentation:
             units.append(_table_unit(text, line, cells, table_roles or _guess_roles(len(cells)), current))
             previous_unit_line = None
             continue
+        marker_here = _LIST_MARKER.match(line.text)
+        if list_ended and marker_here is None and "|" not in body:
+            current = outer = None
+        list_ended = False
         label = _inline_label(line)
         content_start = line.start
         if label is not None:

@@ -88,6 +88,10 @@ _RELATIVE_WITHIN = re.compile(
     r"(?:'?\s*time)?\b",
     _FLAGS,
 )
+_RELATIVE_BARE = re.compile(
+    rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s))\s*(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
+    _FLAGS,
+)
 _RELATIVE_FROM = re.compile(
     rf"\b(?P<n>{NUMBER})\s+(?P<q>working\s+)?(?P<unit>days?|weeks?|months?)\s+(?:from|after|of)\s+(?:today|now|this|the\s+(?:date|conference|meeting|review|icpc|rcpc|core\s+group)|receipt|referral|allocation)",
     _FLAGS,
@@ -105,6 +109,7 @@ _FREQUENCY = re.compile(
     rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[ -](?:weekly|monthly|daily)\b"
     rf"|\b(?:once|twice|(?:{NUMBER})\s+times)\s+(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|night|visit)\b"
     rf"|\b(?:once|twice)\s+(?:weekly|monthly|daily)\b"
+    rf"|\b(?:{NUMBER})\s+(?:[a-z]+\s+){{0,2}}(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|half[\s-]term|night)\b"
     rf"|\bevery\s+(?:other\s+|second\s+)?(?:(?:{NUMBER})\s+(?:working\s+|school\s+)?(?:days?|weeks?|months?|nights?)|day|night|week|weekday|weekend|fortnight|month|term|half[\s-]term|morning|evening|afternoon|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:each|per)\s+(?:day|night|week|fortnight|month|term|morning|evening|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
@@ -125,7 +130,7 @@ _INDEFINITE = re.compile(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
     r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
-    r"|in\s+time|soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
+    r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
@@ -310,7 +315,7 @@ def _number(text: str) -> int:
 
 def _relatives(text: str, recorded_at: date | None) -> list[Timescale]:
     out: list[Timescale] = []
-    for pattern in (_RELATIVE_WITHIN, _RELATIVE_FROM):
+    for pattern in (_RELATIVE_WITHIN, _RELATIVE_FROM, _RELATIVE_BARE):
         for match in pattern.finditer(text):
             n = _number(match["n"])
             due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)

@@ -59,6 +59,7 @@ PLACEHOLDERS = [r"\[\s*(?:name|child|mother|father|mum|dad|redacted|[A-Z ]{1,20}
 PRONOUNS = [r"i", r"we", r"he", r"she", r"they", r"you"]
 
 _ROLE_ALT = alternation(ROLES + FAMILY)
+CHILD_MENTION = re.compile(rf"^(?:(?:the|her|his|their|my)\s+)?(?:{alternation(CHILDREN)}|{alternation(PLACEHOLDERS)}|i)$", re.IGNORECASE)
 _CHILD_ALT = alternation(CHILDREN)
 _PLACEHOLDER_ALT = alternation(PLACEHOLDERS)
 
@@ -101,7 +102,7 @@ STATEMENT = re.compile(
     r"\b(?:is|are|was|were|has|have|had|did|does|said|says|told|reported|reports|feels|felt|lives|lived|"
     r"attends|attended|remains|remained|appears|appeared|seems|seemed|presented|disclosed|stated|shared|"
     r"explained|became|continues|continued|wants|wanted|likes|liked|enjoys|enjoyed|loves|needs|worries|"
-    r"scored|scores|got|went|came|made|showed|shows)\b",
+    r"scored|scores|got|went|came|made|showed|shows|requested|am|want|think|hope|like)\b",
     re.IGNORECASE,
 )
 
