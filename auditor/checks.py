@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 from auditor.decisions import DecisionKind
 from auditor.owners import OwnerReason
 from auditor.personal_data import PersonalDataKind
+from auditor.pipeline import text_of
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
@@ -130,7 +131,7 @@ def vague_action(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("VA002")
 def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = doc.text
+    text = text_of(doc)
     for unit in doc._.units:
         if not unit.is_action:
             continue
@@ -167,7 +168,7 @@ _CHANGE = re.compile(
 def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
     if any(section.kind is SectionKind.change for section in doc._.sections):
         return
-    if _CHANGE.search(doc.text):
+    if _CHANGE.search(text_of(doc)):
         return
     yield Hit(0, 0, "no statement of what must change for the child or how anyone will know it has")
 
@@ -194,7 +195,7 @@ def _is_definite(unit: Unit) -> bool:
 
 @check("CT001")
 def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = doc.text
+    text = text_of(doc)
     units: list[Unit] = doc._.units
     sections = [s for s in doc._.sections if s.kind is SectionKind.contingency]
     in_sections: set[int] = set()
@@ -220,7 +221,7 @@ def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("JG001")
 def unexplained_acronym(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = doc.text
+    text = text_of(doc)
     glossary: dict[str, str] = rule.params["glossary"]
     lowered = text.lower()
     for acronym, expansion in glossary.items():
@@ -265,7 +266,7 @@ _VOICE = re.compile(
 def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
     if any(section.kind is SectionKind.voice for section in doc._.sections):
         return
-    if _VOICE.search(doc.text):
+    if _VOICE.search(text_of(doc)):
         return
     yield Hit(0, 0, "nothing records what the child said, wants or feels")
 
@@ -290,7 +291,7 @@ _INTERPRETATION = re.compile(
 
 @check("SC001")
 def score_without_interpretation(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = doc.text
+    text = text_of(doc)
     for match in _SCORE.finditer(text):
         # What the score means may follow in the same sentence or the next one.
         sentence_end = _sentence_end(text, match.end())

@@ -137,13 +137,6 @@ _SELF_EVIDENT = frozenset(
 )  # fmt: skip
 
 
-def _is_decision(text: str, start: int, end: int) -> bool:
-    found = _classify(text, start, end)
-    if found is None:
-        return False
-    return found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, start, end) is not None
-
-
 def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> Rationale | None:
     for pattern, explicit in ((EXPLICIT_RATIONALE, True), (IMPLICIT_RATIONALE, False)):
         for match in pattern.finditer(text, start, end):
@@ -160,6 +153,12 @@ def find_decisions(text: str) -> tuple[list[Decision], list[Escalation]]:
     blocks = paragraphs(text)
     block_sentences = [split_sentences(text, s, e) for s, e in blocks]
     for block_index, sentences in enumerate(block_sentences):
+        classified = [_classify(text, s, e) for s, e in sentences]
+        kinds = [
+            found[0] if found is not None and (found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, s, e)) else None
+            for found, (s, e) in zip(classified, sentences, strict=True)
+        ]
+        seen_kinds: set[DecisionKind] = set()
         for index, (s, e) in enumerate(sentences):
             escalation = ESCALATION.search(text, s, e)
             if escalation is not None:
@@ -167,25 +166,25 @@ def find_decisions(text: str) -> tuple[list[Decision], list[Escalation]]:
                 escalations.append(
                     Escalation(s, e, escalation.start(), escalation.end(), (outcome.start(), outcome.end()) if outcome else None)
                 )
-            found = _classify(text, s, e)
-            if found is None:
+            kind = kinds[index]
+            if kind is None:
                 continue
-            kind, cue = found
-            if not _is_decision(text, s, e):
-                continue
+            earlier_decision = bool(seen_kinds)
             # "Extension agreed. Timescale extended to 8.3.21." is one decision told twice; and a
             # record of a meeting that carried a decision out ("Step-down meeting held") is history.
-            if any(_classify(text, a, b) is not None and _classify(text, a, b)[0] is kind for a, b in sentences[:index]):  # type: ignore[index]
+            if kind in seen_kinds:
                 continue
+            seen_kinds.add(kind)
+            cue = classified[index][1]  # type: ignore[index]
             # The reason sits in the decision sentence or the sentences after it, up to the next
             # decision; a paragraph's first decision may also be explained by what comes before it
             # in the paragraph, or, if it opens the paragraph ("Decision: close."), in the one before.
             scope = [(s, e)]
-            for later_start, later_end in sentences[index + 1 :]:
-                if _is_decision(text, later_start, later_end):
+            for offset, later in enumerate(sentences[index + 1 :], start=index + 1):
+                if kinds[offset] is not None:
                     break
-                scope.append((later_start, later_end))
-            if not any(_is_decision(text, a, b) for a, b in sentences[:index]):
+                scope.append(later)
+            if not earlier_decision:
                 scope += sentences[:index]
                 if index == 0 and block_index > 0:
                     scope += block_sentences[block_index - 1]

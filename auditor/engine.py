@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from auditor import pipeline
+from auditor.pipeline import text_of
 from auditor.findings import Category, Finding, RecordResult
 from auditor.records import Record
 from auditor.rulebook import Rule, RuleBook
@@ -41,7 +42,7 @@ class Auditor:
 
     def findings(self, doc: Doc, record: Record, rules: Iterable[Rule] | None = None) -> list[Finding]:
         """Every finding of the applicable rules over one parsed record, de-duplicated and sorted."""
-        text = doc.text
+        text = text_of(doc)
         hidden = [] if self.show_personal_data else [(p.start, p.end) for p in doc._.personal_data]
         found: dict[tuple[str, int, int], Finding] = {}
         for rule in rules if rules is not None else self.rules:

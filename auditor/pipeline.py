@@ -34,6 +34,7 @@ COMPONENTS = (
 
 _EXTENSIONS: dict[str, Any] = {
     "record": None,
+    "text": None,  # the record's text; spaCy rebuilds doc.text from tokens on every access
     "sections": None,
     "units": None,
     "timescales": None,
@@ -46,6 +47,14 @@ for _name, _default in _EXTENSIONS.items():
         Doc.set_extension(_name, default=_default)
 
 
+def text_of(doc: Doc) -> str:
+    """The Doc's text, computed once (spaCy's doc.text joins every token on each access)."""
+    text: str | None = doc._.text
+    if text is None:
+        text = doc._.text = doc.text
+    return text
+
+
 def _recorded_at(doc: Doc) -> Any:
     record = doc._.record
     return getattr(record, "recorded_at", None)
@@ -54,7 +63,7 @@ def _recorded_at(doc: Doc) -> Any:
 @Language.component("auditor_segmenter")
 def segmenter(doc: Doc) -> Doc:
     """Sections, and units (list items, lines, table rows, prose sentences) with their offsets."""
-    result = segment.segment(doc.text)
+    result = segment.segment(text_of(doc))
     doc._.sections = result.sections
     doc._.units = result.units
     return doc
@@ -63,7 +72,7 @@ def segmenter(doc: Doc) -> Doc:
 @Language.component("auditor_context")
 def context_marker(doc: Doc) -> Doc:
     """Conditional, prohibited, negated, hypothetical and historical marks on every unit."""
-    text = doc.text
+    text = text_of(doc)
     for unit in doc._.units:
         unit.context = context.mark(text, unit.start, unit.end)
     return doc
@@ -72,7 +81,7 @@ def context_marker(doc: Doc) -> Doc:
 @Language.component("auditor_timescales")
 def timescale_finder(doc: Doc) -> Doc:
     """Every timescale in the record, assigned to the units that contain it."""
-    found = timescales.find_timescales(doc.text, _recorded_at(doc))
+    found = timescales.find_timescales(text_of(doc), _recorded_at(doc))
     doc._.timescales = found
     units = doc._.units
     position = 0
@@ -98,7 +107,7 @@ def timescale_finder(doc: Doc) -> Doc:
 @Language.component("auditor_owners")
 def owner_finder(doc: Doc) -> Doc:
     """Which units are actions, and for each action who owns it or why nobody does."""
-    text = doc.text
+    text = text_of(doc)
     for unit in doc._.units:
         unit.is_action = actions.is_action(unit)
         if unit.is_action:
@@ -110,7 +119,7 @@ def owner_finder(doc: Doc) -> Doc:
 @Language.component("auditor_vagueness")
 def vagueness_finder(doc: Doc) -> Doc:
     """The vague phrase in each action, if any, and whether the action names something observable."""
-    text = doc.text
+    text = text_of(doc)
     for unit in doc._.units:
         if unit.is_action:
             cell = unit.cell("action")
@@ -122,14 +131,14 @@ def vagueness_finder(doc: Doc) -> Doc:
 @Language.component("auditor_decisions")
 def decision_finder(doc: Doc) -> Doc:
     """Decisions with their rationale, and escalations with their outcome."""
-    doc._.decisions, doc._.escalations = decisions.find_decisions(doc.text)
+    doc._.decisions, doc._.escalations = decisions.find_decisions(text_of(doc))
     return doc
 
 
 @Language.component("auditor_personal_data")
 def personal_data_finder(doc: Doc) -> Doc:
     """Names, addresses, postcodes, phones, emails, dates of birth, NHS and NI numbers."""
-    found = personal_data.find_personal_data(doc.text)
+    found = personal_data.find_personal_data(text_of(doc))
     if doc.has_annotation("ENT_IOB"):
         taken = [(p.start, p.end) for p in found]
         for ent in doc.ents:
@@ -161,6 +170,7 @@ def make_doc(nlp: Language, record: Record) -> Doc:
     """Tokenize a record, attach its metadata, and run every component: one Doc per record."""
     doc = nlp.make_doc(record.text)
     doc._.record = record
+    doc._.text = record.text
     for _name, component in nlp.pipeline:
         doc = component(doc)
     return doc

@@ -10,6 +10,7 @@ tokenizer speed.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from dataclasses import dataclass
@@ -190,11 +191,16 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
 def _longest_non_overlapping(found: list[Timescale]) -> list[Timescale]:
     # Longest first; a definite reading beats an indefinite one of the same length.
     ranked = sorted(found, key=lambda t: (-(t.end - t.start), not t.is_definite, t.start))
+    starts: list[int] = []  # kept intervals, sorted by start, never overlapping
     kept: list[Timescale] = []
     for item in ranked:
-        if all(item.end <= other.start or other.end <= item.start for other in kept):
-            kept.append(item)
-    kept.sort(key=lambda t: t.start)
+        position = bisect.bisect_left(starts, item.start)
+        if position > 0 and kept[position - 1].end > item.start:
+            continue
+        if position < len(kept) and kept[position].start < item.end:
+            continue
+        starts.insert(position, item.start)
+        kept.insert(position, item)
     return kept
 
 
