@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from auditor.casefold import ci
 from auditor.segment import Layout, SectionKind, Unit
 from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_OR_PRONOUN, STATEMENT
 
@@ -19,22 +20,22 @@ _LIST_SECTIONS = frozenset({None, SectionKind.other})
 _NOT_ACTION_SECTIONS = frozenset(
     {SectionKind.worries, SectionKind.strengths, SectionKind.voice, SectionKind.background, SectionKind.change, SectionKind.decision}
 )
-_TASK_CUE = re.compile(
+_TASK_CUE = ci(
     rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w"
     r"|\b(?:to\s+be|will\s+be|is\s+to\s+be|are\s+to\s+be|needs?\s+to\s+be|should\s+be|must\s+be)\s+(?:\w+ly\s+)?\w+(?:ed|en|de|ne|wn|pt|nt|ld|un|ught)\b"
     r"|\b(?:will|shall|must|should|needs?\s+to|to\s+continue)\b",
     _I,
 )
-_FIRST_WORD = re.compile(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
+_FIRST_WORD = ci(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
 
 
 # "Support for Mum", "Plan sent by post", "Contact with Dad to continue": the first word is a noun.
-_NOUN_USE = re.compile(
+_NOUN_USE = ci(
     r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
     _I,
 )
 _OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test", "plan"})
-_NOUN_OBJECT = re.compile(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
+_NOUN_OBJECT = ci(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
 
 
 def imperative_verb(text: str, start: int = 0) -> re.Match[str] | None:
@@ -54,22 +55,25 @@ def starts_with_action_verb(text: str) -> bool:
     return imperative_verb(text) is not None
 
 
+_INFINITIVE_END = ci(r"\s+to\s+\w$")
+
+
 def _has_task_cue(body: str) -> bool:
     for match in _TASK_CUE.finditer(body):
         # "Mum says she wants the children to feel safe": an infinitive after a reporting verb.
-        if re.search(r"\s+to\s+\w$", match.group(), _I) and STATEMENT.search(body, 0, match.start()):
+        if _INFINITIVE_END.search(match.group()) and STATEMENT.search(body, 0, match.start()):
             continue
         return True
     return False
 
 
-def is_action(unit: Unit) -> bool:
-    """Whether the unit is a task (see the module docstring)."""
+def is_action(unit: Unit, folded: str) -> bool:
+    """Whether the unit is a task (see the module docstring); `folded` is the record's folded text."""
     if unit.section in _NOT_ACTION_SECTIONS or unit.section is SectionKind.contingency:
         return False
     if unit.layout is Layout.table:
         return True
-    body = unit.text
+    body = folded[unit.start : unit.end]
     if unit.cells:
         return True
     if starts_with_action_verb(body) or _has_task_cue(body):
@@ -85,10 +89,10 @@ def is_action(unit: Unit) -> bool:
 
 
 # "Mum to attend the course. This will be weekly." The second sentence times the first.
-_BACK_REFERENCE = re.compile(r"^\W*(?:this|these|that|it|they|both|timescales?|when|by\s+when|frequency|to\s+be\s+(?:done|completed|reviewed))\b", _I)
+_BACK_REFERENCE = ci(r"^\W*(?:this|these|that|it|they|both|timescales?|when|by\s+when|frequency|to\s+be\s+(?:done|completed|reviewed))\b", _I)
 
 
-def attach_follow_up_timescales(units: list[Unit]) -> None:
+def attach_follow_up_timescales(units: list[Unit], folded: str) -> None:
     """Give an action the timescales of a following non-action sentence that refers back to it."""
     for previous, unit in zip(units, units[1:], strict=False):
         if (
@@ -96,6 +100,6 @@ def attach_follow_up_timescales(units: list[Unit]) -> None:
             and not unit.is_action
             and unit.timescales
             and unit.section == previous.section
-            and _BACK_REFERENCE.match(unit.text)
+            and _BACK_REFERENCE.match(folded, unit.start, unit.end)
         ):
             previous.inherited_timescales = previous.inherited_timescales + unit.timescales

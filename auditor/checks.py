@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
+from auditor.casefold import ci
 from auditor.decisions import DecisionKind
 from auditor.owners import OwnerReason
 from auditor.personal_data import PersonalDataKind
-from auditor.pipeline import text_of
+from auditor.pipeline import folded_text_of, text_of
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
@@ -37,15 +38,21 @@ class Hit:
 
 Check = Callable[[Doc, "Rule"], Iterator[Hit]]
 CHECKS: dict[str, Check] = {}
+# What each check reads from the Doc, so the pipeline runs only the components a record needs
+# (as spaCy components declare "assigns"; see pipeline.components_for).
+READS: dict[str, tuple[str, ...]] = {}
+
+_ACTIONS = ("doc._.units", "doc._.context", "doc._.timescales", "doc._.owners")
 
 
-def check(rule_id: str) -> Callable[[Check], Check]:
-    """Register a check under its rule's id."""
+def check(rule_id: str, reads: tuple[str, ...]) -> Callable[[Check], Check]:
+    """Register a check under its rule's id, with the Doc attributes it reads."""
 
     def register(function: Check) -> Check:
         if rule_id in CHECKS:
             raise ValueError(f"two checks registered for {rule_id}")
         CHECKS[rule_id] = function
+        READS[rule_id] = reads
         return function
 
     return register
@@ -70,7 +77,7 @@ def _action_span(unit: Unit) -> tuple[int, int]:
 # Timescales
 
 
-@check("TS001")
+@check("TS001", reads=_ACTIONS)
 def action_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for unit in _tasks(doc):
         if not unit.timescales and not unit.inherited_timescales:
@@ -78,7 +85,7 @@ def action_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
             yield Hit(start, end, "no date, deadline, duration or frequency in this action")
 
 
-@check("TS002")
+@check("TS002", reads=_ACTIONS)
 def indefinite_timescale_only(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for unit in _tasks(doc):
         timescales = unit.timescales + unit.inherited_timescales
@@ -98,19 +105,19 @@ def _ownerless(doc: Doc, reasons: tuple[OwnerReason, ...]) -> Iterator[tuple[Uni
             yield unit, owner.start, owner.end
 
 
-@check("OW001")
+@check("OW001", reads=_ACTIONS)
 def passive_without_agent(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for _unit, start, end in _ownerless(doc, (OwnerReason.passive,)):
         yield Hit(start, end, "passive voice with no 'by whom'")
 
 
-@check("OW002")
+@check("OW002", reads=_ACTIONS)
 def imperative_without_owner(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for _unit, start, end in _ownerless(doc, (OwnerReason.imperative,)):
         yield Hit(start, end, "an instruction with no subject: nobody is named to carry it out")
 
 
-@check("OW003")
+@check("OW003", reads=_ACTIONS)
 def action_names_nobody(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for unit, _start, _end in _ownerless(doc, (OwnerReason.noun_phrase, OwnerReason.unnamed)):
         start, end = _action_span(unit)
@@ -122,16 +129,16 @@ def action_names_nobody(doc: Doc, rule: Rule) -> Iterator[Hit]:
 # Vague actions
 
 
-@check("VA001")
+@check("VA001", reads=(*_ACTIONS, "doc._.vagueness"))
 def vague_action(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for unit in doc._.units:
         if unit.is_action and unit.vagueness is not None and unit.vagueness.is_vague:
             yield Hit(unit.vagueness.start, unit.vagueness.end, "no observable behaviour and no measurable outcome")
 
 
-@check("VA002")
+@check("VA002", reads=(*_ACTIONS, "doc._.vagueness"))
 def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = text_of(doc)
+    text = folded_text_of(doc)
     for unit in doc._.units:
         if not unit.is_action:
             continue
@@ -148,14 +155,14 @@ def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
             yield Hit(start, end, "the target names no measure of progress (a number, level, frequency or count)")
 
 
-_OBSERVABLE_TARGET = re.compile(r"\b(?:attend|complete|read|write|spell|use|bring|hand\s+in|practise|practice|join)\w*\b.*\b(?:each|every|daily|weekly|times?|minutes?|sessions?)\b", _I)
+_OBSERVABLE_TARGET = ci(r"\b(?:attend|complete|read|write|spell|use|bring|hand\s+in|practise|practice|join)\w*\b.*\b(?:each|every|daily|weekly|times?|minutes?|sessions?)\b", _I)
 
 
 # ---------------------------------------------------------------------------------------------
 # What must change
 
 
-_CHANGE = re.compile(
+_CHANGE = ci(
     r"\b(?:what\s+(?:needs|has)\s+to\s+change|needs?\s+to\s+change|we\s+(?:will|would)\s+know|(?:will|would)\s+know\s+(?:that|things|this|it|when)|"
     r"how\s+(?:we|you|i|everyone)\s+will\s+know|so\s+that|in\s+order\s+(?:that|for)|this\s+will\s+(?:mean|show|help|ensure|make)|outcomes?\s*(?:we\s+want|:|for)|"
     r"we\s+want\s+(?:to\s+see|child|[A-Z])|success\s+(?:will|would|looks)|evidenced\s+by|measured\s+by|bottom\s+lines?|goals?\s*:|"
@@ -164,11 +171,11 @@ _CHANGE = re.compile(
 )
 
 
-@check("CH001")
+@check("CH001", reads=("doc._.sections",))
 def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
     if any(section.kind is SectionKind.change for section in doc._.sections):
         return
-    if _CHANGE.search(text_of(doc)):
+    if _CHANGE.search(folded_text_of(doc)):
         return
     yield Hit(0, 0, "no statement of what must change for the child or how anyone will know it has")
 
@@ -177,12 +184,12 @@ def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
 # Contingency plans
 
 
-_TRIGGER = re.compile(
+_TRIGGER = ci(
     r"\b(?:not|fails?|failure|doesn't|don't|isn't|aren't|continues?\s+to|further|again|any\s+more|breach\w*|refus\w+|declin\w+|unable|deteriorat\w+|"
     r"worsen\w*|relapse\w*|no\s+progress|insufficient|lapse|resum\w+)\b",
     _I,
 )
-_CONSEQUENCE = re.compile(
+_CONSEQUENCE = ci(
     r"\b(?:plo|public\s+law\s+outline|pre-?proceedings|(?:care\s+)?proceedings|legal\s+(?:planning|gateway|advice)|lpm|accommodat\w+|remov\w+|"
     r"icpc|child\s+protection\s+conference|strategy\s+(?:meeting|discussion)|s\.?\s?47|escalat\w+|emergency|police\s+protection|interim\s+care)\b",
     _I,
@@ -193,9 +200,9 @@ def _is_definite(unit: Unit) -> bool:
     return any(t.kind not in (TimescaleKind.indefinite, TimescaleKind.frequency) for t in unit.timescales + unit.inherited_timescales)
 
 
-@check("CT001")
+@check("CT001", reads=_ACTIONS)
 def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = text_of(doc)
+    text = folded_text_of(doc)
     units: list[Unit] = doc._.units
     sections = [s for s in doc._.sections if s.kind is SectionKind.contingency]
     in_sections: set[int] = set()
@@ -219,31 +226,38 @@ def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
 # Jargon
 
 
-@check("JG001")
+@check("JG001", reads=())
 def unexplained_acronym(doc: Doc, rule: Rule) -> Iterator[Hit]:
     text = text_of(doc)
+    folded = folded_text_of(doc)
     glossary: dict[str, str] = rule.params["glossary"]
-    lowered = text.lower()
-    for acronym, expansion in glossary.items():
-        match = _acronym_pattern(acronym).search(text)
-        if match is None:
+    seen: set[str] = set()
+    for match in _glossary_pattern(glossary).finditer(text):
+        acronym = match["acronym"]
+        if acronym in seen:
             continue
-        if expansion.lower() in lowered:
+        seen.add(acronym)
+        expansion = glossary[acronym]
+        if expansion.lower() in folded:
             continue
         # "DSL (designated safeguarding lead)": explained where it is used.
-        if re.match(r"\s*\(\s*[a-z]", text[match.end() : match.end() + 6]):
+        if _EXPLAINED_HERE.match(text, match.end()):
             continue
         yield Hit(match.start(), match.end(), f"{acronym} is not explained anywhere in the plan", {"acronym": acronym, "expansion": expansion})
 
 
-_ACRONYM_PATTERNS: dict[str, re.Pattern[str]] = {}
+_EXPLAINED_HERE = re.compile(r"\s*\(\s*[a-z]")
+_GLOSSARY_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
-def _acronym_pattern(acronym: str) -> re.Pattern[str]:
-    pattern = _ACRONYM_PATTERNS.get(acronym)
+def _glossary_pattern(glossary: dict[str, str]) -> re.Pattern[str]:
+    """One pass for every acronym: acronyms are case-sensitive ('PA' yes, 'pa' no)."""
+    key = tuple(sorted(glossary))
+    pattern = _GLOSSARY_PATTERNS.get(key)
     if pattern is None:
-        pattern = re.compile(rf"(?<![\w/]){re.escape(acronym)}s?(?![\w/])")
-        _ACRONYM_PATTERNS[acronym] = pattern
+        alternatives = "|".join(re.escape(a) for a in sorted(glossary, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w/])(?P<acronym>{alternatives})s?(?![\w/])")
+        _GLOSSARY_PATTERNS[key] = pattern
     return pattern
 
 
@@ -252,7 +266,7 @@ def _acronym_pattern(acronym: str) -> re.Pattern[str]:
 
 
 _CHILD = r"(?:child\s+[A-Z]|young\s+person\s+[A-Z]|baby\s+[A-Z]|\[\s*name\s*\]|x{2,}|the\s+(?:child|children|young\s+person|young\s+people)|he|she|they|yp)"
-_VOICE = re.compile(
+_VOICE = ci(
     rf"\b{_CHILD}\s+(?:has\s+|have\s+)?(?:also\s+)?(?:said|says|told|tells|shared|explained|expressed|described|stated|wrote|drew|chose|picked|pressed|"
     r"asked|wants?|wanted|would\s+like|wishes|likes?|liked|loves?|enjoys?|doesn't\s+like|does\s+not\s+like|feels|felt|is\s+(?:worried|scared|frightened|happy|sad)|"
     r"was\s+(?:worried|scared|frightened|happy|sad)|worries)\b"
@@ -262,11 +276,11 @@ _VOICE = re.compile(
 )
 
 
-@check("CV001")
+@check("CV001", reads=("doc._.sections",))
 def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
     if any(section.kind is SectionKind.voice for section in doc._.sections):
         return
-    if _VOICE.search(text_of(doc)):
+    if _VOICE.search(folded_text_of(doc)):
         return
     yield Hit(0, 0, "nothing records what the child said, wants or feels")
 
@@ -275,13 +289,13 @@ def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
 # Scores without interpretation
 
 
-_SCORE = re.compile(
+_SCORE = ci(
     r"\b(?:sdq|strengths?\s+(?:and|&)\s+difficulties(?:\s+questionnaire)?|graded\s+care\s+profile|gcp2?|outcome\s+star|core[\s-]?10|rcads|gad[\s-]?7|phq[\s-]?9)\b"
     r"[^.\n]{0,40}?(?<!by\s)(?<!on\s)(?<!from\s)\b(?P<score>\d{1,2})(?:\s*/\s*\d{1,2}|\s+out\s+of\s+\d{1,2})?\b(?![./]\d)"
     r"|\bscored?\s+(?:of\s+)?(?P<score2>\d{1,2})(?:\s*/\s*\d{1,2}|\s+out\s+of\s+\d{1,2})?\s+(?:on|in)\s+(?:the|her|his|their|a)?\s*(?:sdq|strengths?\s+(?:and|&)\s+difficulties|graded\s+care\s+profile|gcp2?|outcome\s+star)\b",
     _I,
 )
-_INTERPRETATION = re.compile(
+_INTERPRETATION = ci(
     r"\b(?:indicat\w*|suggest\w*|means?|meaning|show(?:s|ed|ing)?|high|very\s+high|raised|slightly\s+raised|elevated|low|close\s+to\s+average|average|normal|"
     r"borderline|abnormal|clinical\w*|concern\w*|range|band|difficult\w*|emotional|conduct|hyperactiv\w*|peer|prosocial|increas\w*|decreas\w*|"
     r"improv\w*|worse\w*|deteriorat\w*|compared|threshold|reflects?|consistent\s+with|refer\w*|likely|significant|in\s+line\s+with)\b",
@@ -289,9 +303,9 @@ _INTERPRETATION = re.compile(
 )
 
 
-@check("SC001")
+@check("SC001", reads=())
 def score_without_interpretation(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    text = text_of(doc)
+    text = folded_text_of(doc)
     for match in _SCORE.finditer(text):
         # What the score means may follow in the same sentence or the next one.
         sentence_end = _sentence_end(text, match.end())
@@ -303,8 +317,11 @@ def score_without_interpretation(doc: Doc, rule: Rule) -> Iterator[Hit]:
         yield Hit(match.start(), match.end(), "a questionnaire score with nothing about what it means for the child")
 
 
+_SENTENCE_STOP = re.compile(r"[.!?\n]")
+
+
 def _sentence_end(text: str, position: int) -> int:
-    match = re.compile(r"[.!?\n]").search(text, position)
+    match = _SENTENCE_STOP.search(text, position)
     return match.end() if match else len(text)
 
 
@@ -312,14 +329,14 @@ def _sentence_end(text: str, position: int) -> int:
 # Decisions and escalations
 
 
-@check("DC001")
+@check("DC001", reads=("doc._.decisions",))
 def extension_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for decision in doc._.decisions:
         if decision.kind is DecisionKind.extension and decision.rationale is None:
             yield Hit(decision.start, decision.end, "a timescale is extended or postponed and no reason is recorded")
 
 
-@check("DC002")
+@check("DC002", reads=("doc._.decisions",))
 def decision_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for decision in doc._.decisions:
         if decision.kind is not DecisionKind.extension and decision.rationale is None:
@@ -327,7 +344,7 @@ def decision_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
             yield Hit(decision.start, decision.end, f"a decision ({kind}) with no recorded reason", {"kind": kind})
 
 
-@check("ES001")
+@check("ES001", reads=("doc._.escalations",))
 def escalation_without_outcome(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for escalation in doc._.escalations:
         if escalation.outcome is None:
@@ -358,4 +375,4 @@ for _rule_id, _kind in (
     ("PD007", PersonalDataKind.address),
     ("PD008", PersonalDataKind.name),
 ):
-    check(_rule_id)(_personal_data(_kind))
+    check(_rule_id, reads=("doc._.personal_data",))(_personal_data(_kind))

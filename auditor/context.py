@@ -9,35 +9,38 @@ statements are marked once, here, and every rule reads the marks.
 from __future__ import annotations
 
 import re
+
+from auditor.casefold import ci
 from dataclasses import dataclass
 
 _I = re.IGNORECASE
 
-CONDITIONAL = re.compile(
+CONDITIONAL = ci(
     r"(?:^|\b)(?:if|unless|should\s+(?:\w+\s+){1,3}(?:not|fail|be\s+unable|refuse|decline|breach|continue\s+to)|in\s+the\s+event\s+(?:of|that)|"
     r"where\s+(?:\w+\s+){1,3}(?:does\s+not|do\s+not|is\s+not|are\s+not|fails?)|failing\s+(?:this|that)|otherwise|"
     r"in\s+case\s+(?:of|that)|if\s+not|should\s+this\s+(?:not|fail)|were\s+(?:\w+\s+){1,2}to)\b",
     _I,
 )
-NEGATION = re.compile(
+NEGATION = ci(
     r"\b(?:not\s+to|is\s+not\s+to|are\s+not\s+to|must\s+not|should\s+not|will\s+not|won't|shall\s+not|no\s+(?:unsupervised|contact|further|longer)|never|"
     r"is\s+not|are\s+not|does\s+not|do\s+not|did\s+not|has\s+not|have\s+not|cannot|can't|isn't|aren't|doesn't|don't|didn't|hasn't|haven't)\b",
     _I,
 )
-PROHIBITION = re.compile(
+PROHIBITION = ci(
     r"\b(?:not\s+to|is\s+not\s+to|are\s+not\s+to|must\s+not|should\s+not|shall\s+not|must\s+never|is\s+never\s+to|no\s+unsupervised|no\s+contact)\b",
     _I,
 )
-HYPOTHETICAL = re.compile(
+HYPOTHETICAL = ci(
     r"\b(?:may\s+(?:need|be|wish|want)|might|could\s+(?:be|consider)|would\s+(?:be|benefit|like)|possibly|potentially|it\s+is\s+hoped|hopefully|"
     r"if\s+agreed|if\s+appropriate|subject\s+to|to\s+be\s+considered|will\s+be\s+considered)\b",
     _I,
 )
-HISTORICAL = re.compile(
-    r"^(?:\W*)(?:(?:\w+\s+){0,4}(?:visited|attended|completed|was|were|had|has\s+been|have\s+been|took\s+place|happened|held|said|told|reported)\b)"
-    r"|\b(?:previously|last\s+(?:week|month|year)|in\s+the\s+past|historically|since\s+the\s+last)\b",
+# History: a statement that opens with a past event, or that says it is past.
+HISTORICAL_START = ci(
+    r"\W*(?:\w+\s+){0,4}?(?<!be\s)(?<!to\s)(?<!will\s)(?:visited|attended|completed|was|were|had|has\s+been|have\s+been|took\s+place|happened|held|said|told|reported)\b",
     _I,
 )
+HISTORICAL = ci(r"\b(?:previously|last\s+(?:week|month|year)|in\s+the\s+past|historically|since\s+the\s+last)\b", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +62,11 @@ def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
 
 
 def mark(text: str, start: int, end: int) -> ContextMarks:
-    """Context marks for the statement text[start:end], with absolute offsets."""
+    """Context marks for the statement text[start:end] (case-folded text), with absolute offsets."""
     return ContextMarks(
         conditional=_span(CONDITIONAL.search(text, start, end)),
         prohibition=_span(PROHIBITION.search(text, start, end)),
         negated=_span(NEGATION.search(text, start, end)),
         hypothetical=_span(HYPOTHETICAL.search(text, start, end)),
-        historical=_span(HISTORICAL.search(text, start, end)),
+        historical=_span(HISTORICAL_START.match(text, start, end) or HISTORICAL.search(text, start, end)),
     )

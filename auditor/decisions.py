@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from auditor.casefold import ci, fold
 from auditor.segment import paragraphs, split_sentences
 
 _I = re.IGNORECASE
@@ -34,32 +35,32 @@ class DecisionKind(StrEnum):
 
 # Order matters: the first kind that matches a sentence names it.
 _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
-    (DecisionKind.extension, re.compile(
+    (DecisionKind.extension, ci(
         r"\b(?:extend(?:ed|ing)?|extension|postpon(?:e|ed|ing|ement)|defer(?:red|ring)?|delay(?:ed)?\s+(?:to|until|by)|"
         r"re-?schedul(?:e|ed)|moved?\s+(?:back\s+)?to\s+(?:\d|the|next|w/?c)|push(?:ed)?\s+back|new\s+(?:completion|due|target)\s+date|"
         r"revised\s+(?:timescale|date|completion)|(?:agreed|authoris(?:e|ed)|allow(?:ed)?)\s+(?:a\s+)?(?:further|another|additional)\s+\d*\s*(?:\w+\s+)?(?:days?|weeks?|months?)|"
         r"out\s+of\s+timescale(?:s)?\s+(?:agreed|authorised)|beyond\s+(?:the\s+)?(?:\d+\s+(?:working\s+)?days?|timescales?))", _I)),
-    (DecisionKind.no_lbp, re.compile(r"\bnot\s+(?:to\s+)?(?:issue|send)\w*\s+(?:a\s+|the\s+)?(?:letter\s+before\s+proceedings|lbp|plo\s+letter)|\b(?:lbp|letter\s+before\s+proceedings)\s+(?:not|will\s+not)", _I)),
-    (DecisionKind.rescind, re.compile(r"\brescind\w*|\brevoc\w*\s+(?:of\s+)?(?:the\s+)?placement\s+order|\brevoke\w*\s+(?:the\s+)?placement\s+order", _I)),
-    (DecisionKind.no_s20, re.compile(r"\bnot\s+(?:to\s+)?(?:be\s+)?(?:offer|accommodat|provid)\w*\s+(?:\w+\s+){0,3}(?:s\.?\s?20|section\s+20)|\b(?:s\.?\s?20|section\s+20)\s+(?:accommodation\s+)?(?:not|will\s+not|was\s+not|is\s+not)\s+(?:to\s+)?(?:be\s+)?offered", _I)),
-    (DecisionKind.no_further_action, re.compile(r"\bnfa\b|\bno\s+further\s+(?:action|involvement)", _I)),
-    (DecisionKind.step_down, re.compile(r"\bstep(?:ped|ping)?[\s-]down\b|\bstep\s+(?:\w+\s+)?down\s+to\b|\btransfer\w*\s+to\s+early\s+help", _I)),
-    (DecisionKind.step_up, re.compile(r"\bstep(?:ped|ping)?[\s-]up\b|\bescalat\w+\s+to\s+(?:cp|child\s+protection|s\.?\s?47|icpc)", _I)),
-    (DecisionKind.end_plan, re.compile(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plans?\s+(?:to|can|should|will|could|may)?\s*(?:be\s+)?(?:end|cease|ended|ceased|discontinued|removed)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
-    (DecisionKind.close, re.compile(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
-    (DecisionKind.continue_plan, re.compile(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
-    (DecisionKind.other, re.compile(
+    (DecisionKind.no_lbp, ci(r"\bnot\s+(?:to\s+)?(?:issue|send)\w*\s+(?:a\s+|the\s+)?(?:letter\s+before\s+proceedings|lbp|plo\s+letter)|\b(?:lbp|letter\s+before\s+proceedings)\s+(?:not|will\s+not)", _I)),
+    (DecisionKind.rescind, ci(r"\brescind\w*|\brevoc\w*\s+(?:of\s+)?(?:the\s+)?placement\s+order|\brevoke\w*\s+(?:the\s+)?placement\s+order", _I)),
+    (DecisionKind.no_s20, ci(r"\bnot\s+(?:to\s+)?(?:be\s+)?(?:offer|accommodat|provid)\w*\s+(?:\w+\s+){0,3}(?:s\.?\s?20|section\s+20)|\b(?:s\.?\s?20|section\s+20)\s+(?:accommodation\s+)?(?:not|will\s+not|was\s+not|is\s+not)\s+(?:to\s+)?(?:be\s+)?offered", _I)),
+    (DecisionKind.no_further_action, ci(r"\bnfa\b|\bno\s+further\s+(?:action|involvement)", _I)),
+    (DecisionKind.step_down, ci(r"\bstep(?:ped|ping)?[\s-]down\b|\bstep\s+(?:\w+\s+)?down\s+to\b|\btransfer\w*\s+to\s+early\s+help", _I)),
+    (DecisionKind.step_up, ci(r"\bstep(?:ped|ping)?[\s-]up\b|\bescalat\w+\s+to\s+(?:cp|child\s+protection|s\.?\s?47|icpc)", _I)),
+    (DecisionKind.end_plan, ci(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plans?\s+(?:to|can|should|will|could|may)?\s*(?:be\s+)?(?:end|cease|ended|ceased|discontinued|removed)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
+    (DecisionKind.close, ci(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
+    (DecisionKind.continue_plan, ci(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
+    (DecisionKind.other, ci(
         r"\b(?:(?:management|manager'?s?|tm|team\s+manager|service\s+manager|panel|conference|adm|iro)\s+decision|decision\s*(?::|-|was\b|is\b|made|taken|to\b)|"
         r"it\s+(?:was|is|has\s+been)\s+(?:decided|agreed)\b|(?:tm|manager|i|we|panel|conference|adm|chair|iro|sm)\s+(?:has\s+|have\s+)?(?:decided|agreed|authoris\w+|approved|endorsed)\b)", _I)),
 ]  # fmt: skip
 
 # A decision-maker's voice: only sentences that record a decision, not narrative about one.
-_DECISION_VOICE = re.compile(
+_DECISION_VOICE = ci(
     r"\b(?:decision|decided|agreed|agree|authoris\w+|approved|endorsed|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome)\b|^\s*\W*\w+(?:\s+\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
     _I,
 )
 
-EXPLICIT_RATIONALE = re.compile(
+EXPLICIT_RATIONALE = ci(
     r"\b(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of|given\s+(?:that|the)|in\s+(?:light|view)\s+of|on\s+the\s+basis\s+(?:of|that)|"
     r"rationale|reasons?\s*(?:for|being|is|are|was|:)|reasoning|so\s+that|in\s+order\s+to|to\s+allow|to\s+enable|this\s+is\s+(?:because|due)|"
     r"since\s+(?!(?:\d|the\s+last|then|last|january|february|march|april|may|june|july|august|september|october|november|december))|"
@@ -70,7 +71,7 @@ EXPLICIT_RATIONALE = re.compile(
 )
 
 # Stated circumstances that explain a decision without a connective.
-IMPLICIT_RATIONALE = re.compile(
+IMPLICIT_RATIONALE = ci(
     r"\b(?:off\s+sick|sick(?:ness)?(?:\s+leave)?|annual\s+leave|on\s+leave|unwell|in\s+hospital|hospitali[sz]ed|bereave\w+|"
     r"(?:has|have)\s+not\s+(?:yet\s+)?been\s+(?:seen|possible|able|completed|received|returned)|not\s+(?:yet\s+)?(?:been\s+)?(?:seen|received|available|returned|completed)|"
     r"unable\s+to|not\s+able\s+to|awaiting|waiting\s+(?:for|on)|still\s+(?:waiting|outstanding)|outstanding|(?:did\s+not|didn't|failed\s+to)\s+attend|dna'?d?|"
@@ -83,11 +84,11 @@ IMPLICIT_RATIONALE = re.compile(
     _I,
 )
 
-ESCALATION = re.compile(
+ESCALATION = ci(
     r"\b(?:escalat(?:e|ed|ion|ing)|dispute\s+resolution|(?:formal|informal)\s+challenge|raised\s+(?:concerns?\s+)?(?:with|to)\s+(?:the\s+)?(?:tm|team\s+manager|service\s+manager|head\s+of\s+service|practice\s+manager))\b",
     _I,
 )
-ESCALATION_OUTCOME = re.compile(
+ESCALATION_OUTCOME = ci(
     r"\b(?:outcome|resolved|resolution\s+(?:was|reached)|respon(?:se|ded)|replied|agreed\s+(?:to|that)|confirmed|upheld|not\s+upheld|concluded|closed|"
     r"has\s+now|have\s+now|as\s+a\s+result|following\s+(?:the\s+|this\s+)?escalation|which\s+(?:led|resulted)|was\s+(?:allocated|completed|held|arranged|convened)|"
     r"(?:follow|followed)[\s-]up\s+(?:by|on|at|date)|tracked|review(?:ed)?\s+(?:by|on)\s+\d|stage\s+\d\s+(?:closed|resolved|concluded))\b",
@@ -146,12 +147,13 @@ def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> 
     return None
 
 
-def find_decisions(text: str) -> tuple[list[Decision], list[Escalation]]:
+def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decision], list[Escalation]]:
     """Decisions (with their rationale, if recorded) and escalations (with their outcome, if any)."""
     decisions: list[Decision] = []
     escalations: list[Escalation] = []
-    blocks = paragraphs(text)
-    block_sentences = [split_sentences(text, s, e) for s, e in blocks]
+    blocks = paragraphs(original)
+    block_sentences = [split_sentences(original, s, e) for s, e in blocks]
+    text = folded if folded is not None else fold(original)
     for block_index, sentences in enumerate(block_sentences):
         classified = [_classify(text, s, e) for s, e in sentences]
         kinds = [

@@ -11,7 +11,8 @@ from spacy.tokens import Doc
 from auditor import pipeline
 from auditor.pipeline import text_of
 from auditor.findings import Category, Finding, RecordResult
-from auditor.records import Record
+from auditor.checks import READS
+from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import Rule, RuleBook
 from auditor.scoring import ScoringConfig, score
 
@@ -36,9 +37,20 @@ class Auditor:
         self.scoring = scoring or ScoringConfig()
         self.nlp = nlp or pipeline.build()
         self.show_personal_data = show_personal_data
+        self._components: dict[tuple[RecordType, PlanType | None], list[str]] = {}
 
     def parse(self, record: Record) -> Doc:
-        return pipeline.make_doc(self.nlp, record)
+        """The record's Doc, with the components its applicable rules read (and personal data,
+        which is masked in every finding)."""
+        key = (record.record_type, record.plan_type)
+        components = self._components.get(key)
+        if components is None:
+            needs = {"doc._.personal_data"}
+            for rule in self.rules:
+                if rule.applies(record.record_type, record.plan_type):
+                    needs.update(READS[rule.id])
+            components = self._components[key] = pipeline.components_for(self.nlp, needs)
+        return pipeline.make_doc(self.nlp, record, components)
 
     def findings(self, doc: Doc, record: Record, rules: Iterable[Rule] | None = None) -> list[Finding]:
         """Every finding of the applicable rules over one parsed record, de-duplicated and sorted."""

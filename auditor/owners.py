@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from auditor.actions import imperative_verb
+from auditor.casefold import ci
 from auditor.segment import Layout, Unit
 from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
 
@@ -46,32 +47,32 @@ class OwnerResult:
 
 _I = re.IGNORECASE
 _ADVERBS = r"(?:(?:also|will|both|all|each|then|now|not|jointly|together|continue\s+to)\s+)?"
-_SUBJECT_FIRST = re.compile(rf"^[^\w\[]*(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
-_SUBJECT = re.compile(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
-_LABEL = re.compile(
+_SUBJECT_FIRST = ci(rf"^[^\w\[]*(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
+_SUBJECT = ci(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
+_LABEL = ci(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
 )
-_OWNER_LABEL = re.compile(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
-_AGENT = re.compile(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
-_TAG = re.compile(
+_OWNER_LABEL = ci(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
+_AGENT = ci(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
+_TAG = ci(
     rf"(?:\(\s*(?P<owner1>{OWNER_LIST})\s*\)|\[\s*(?P<owner2>{OWNER_LIST})\s*\]|\s[-–—]\s*(?P<owner3>{OWNER_LIST})\s*(?:[-–—,(]|[.;]?\s*$))",
     _I,
 )
-_PASSIVE = re.compile(
+_PASSIVE = ci(
     r"\b(?:to\s+be|will\s+be|would\s+be|should\s+be|must\s+be|needs?\s+to\s+be|is\s+to\s+be|are\s+to\s+be|shall\s+be|can\s+be|be)"
     rf"\s+(?:\w+ly\s+)?(?:re-?)?(?P<participle>\w+ed|{PAST_PARTICIPLES_IRREGULAR.replace(' ', '|')})\b",
     _I,
 )
-_LEADING_NOISE = re.compile(r"^[\s\W\d]*?(?=[A-Za-z\[])")
-_TO_VERB = re.compile(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
-_FINITE = re.compile(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
-_PREPOSITION_BEFORE = re.compile(r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I)
-_OWNER_ANYWHERE = re.compile(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
+_LEADING_NOISE = ci(r"^[\s\W\d]*?(?=[A-Za-z\[])")
+_TO_VERB = ci(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
+_FINITE = ci(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
+_PREPOSITION_BEFORE = ci(r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I)
+_OWNER_ANYWHERE = ci(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
 
 
 def find_owner(text: str, unit: Unit) -> OwnerResult:
-    """Who owns the action in text[unit.start:unit.end], or why nobody does."""
+    """Who owns the action in text[unit.start:unit.end] (case-folded text), or why nobody does."""
     start, end = unit.start, unit.end
     if unit.layout is Layout.table:
         who = unit.cell("who")

@@ -10,14 +10,16 @@ metadata (`doc._.record`) is set on the Doc before the components run (see `make
 
 from __future__ import annotations
 
+import bisect
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from auditor import actions, context, decisions, owners, personal_data, segment, timescales, vagueness
+from auditor import actions, casefold, context, decisions, owners, personal_data, segment, timescales, vagueness
 
 if TYPE_CHECKING:
     from auditor.records import Record
@@ -35,6 +37,7 @@ COMPONENTS = (
 _EXTENSIONS: dict[str, Any] = {
     "record": None,
     "text": None,  # the record's text; spaCy rebuilds doc.text from tokens on every access
+    "folded": None,  # the text lower-cased with offsets kept (auditor.casefold)
     "sections": None,
     "units": None,
     "timescales": None,
@@ -55,12 +58,20 @@ def text_of(doc: Doc) -> str:
     return text
 
 
+def folded_text_of(doc: Doc) -> str:
+    """The Doc's text case-folded once, offsets unchanged, for the case-insensitive patterns."""
+    folded: str | None = doc._.folded
+    if folded is None:
+        folded = doc._.folded = casefold.fold(text_of(doc))
+    return folded
+
+
 def _recorded_at(doc: Doc) -> Any:
     record = doc._.record
     return getattr(record, "recorded_at", None)
 
 
-@Language.component("auditor_segmenter")
+@Language.component("auditor_segmenter", requires=[], assigns=["doc._.sections", "doc._.units"])
 def segmenter(doc: Doc) -> Doc:
     """Sections, and units (list items, lines, table rows, prose sentences) with their offsets."""
     result = segment.segment(text_of(doc))
@@ -69,19 +80,19 @@ def segmenter(doc: Doc) -> Doc:
     return doc
 
 
-@Language.component("auditor_context")
+@Language.component("auditor_context", requires=["doc._.units"], assigns=["doc._.context"])
 def context_marker(doc: Doc) -> Doc:
     """Conditional, prohibited, negated, hypothetical and historical marks on every unit."""
-    text = text_of(doc)
+    folded = folded_text_of(doc)
     for unit in doc._.units:
-        unit.context = context.mark(text, unit.start, unit.end)
+        unit.context = context.mark(folded, unit.start, unit.end)
     return doc
 
 
-@Language.component("auditor_timescales")
+@Language.component("auditor_timescales", requires=["doc._.units", "doc._.sections"], assigns=["doc._.timescales"])
 def timescale_finder(doc: Doc) -> Doc:
     """Every timescale in the record, assigned to the units that contain it."""
-    found = timescales.find_timescales(text_of(doc), _recorded_at(doc))
+    found = timescales.find_timescales(text_of(doc), _recorded_at(doc), folded_text_of(doc))
     doc._.timescales = found
     units = doc._.units
     position = 0
@@ -95,47 +106,49 @@ def timescale_finder(doc: Doc) -> Doc:
                 unit.timescales.append(found[cursor])
             cursor += 1
     # A heading that carries a timescale ("By the next core group:") gives it to its section.
+    starts = [t.start for t in found]
+    unit_starts = [u.start for u in units]
     for section in doc._.sections:
-        heading = [t for t in found if section.heading_start <= t.start and t.end <= section.heading_end]
+        first = bisect.bisect_left(starts, section.heading_start)
+        heading = [t for t in found[first : bisect.bisect_left(starts, section.heading_end)] if t.end <= section.heading_end]
         if heading:
-            for unit in units:
-                if section.start <= unit.start < section.end:
-                    unit.inherited_timescales = heading
+            for unit in units[bisect.bisect_left(unit_starts, section.start) : bisect.bisect_left(unit_starts, section.end)]:
+                unit.inherited_timescales = heading
     return doc
 
 
-@Language.component("auditor_owners")
+@Language.component("auditor_owners", requires=["doc._.units", "doc._.context", "doc._.timescales"], assigns=["doc._.owners"])
 def owner_finder(doc: Doc) -> Doc:
     """Which units are actions, and for each action who owns it or why nobody does."""
-    text = text_of(doc)
+    folded = folded_text_of(doc)
     for unit in doc._.units:
-        unit.is_action = actions.is_action(unit)
+        unit.is_action = actions.is_action(unit, folded)
         if unit.is_action:
-            unit.owner = owners.find_owner(text, unit)
-    actions.attach_follow_up_timescales(doc._.units)
+            unit.owner = owners.find_owner(folded, unit)
+    actions.attach_follow_up_timescales(doc._.units, folded)
     return doc
 
 
-@Language.component("auditor_vagueness")
+@Language.component("auditor_vagueness", requires=["doc._.owners"], assigns=["doc._.vagueness"])
 def vagueness_finder(doc: Doc) -> Doc:
     """The vague phrase in each action, if any, and whether the action names something observable."""
-    text = text_of(doc)
+    folded = folded_text_of(doc)
     for unit in doc._.units:
         if unit.is_action:
             cell = unit.cell("action")
             start, end = (cell.start, cell.end) if cell else (unit.start, unit.end)
-            unit.vagueness = vagueness.find_vagueness(text, start, end)
+            unit.vagueness = vagueness.find_vagueness(folded, start, end)
     return doc
 
 
-@Language.component("auditor_decisions")
+@Language.component("auditor_decisions", requires=[], assigns=["doc._.decisions", "doc._.escalations"])
 def decision_finder(doc: Doc) -> Doc:
     """Decisions with their rationale, and escalations with their outcome."""
-    doc._.decisions, doc._.escalations = decisions.find_decisions(text_of(doc))
+    doc._.decisions, doc._.escalations = decisions.find_decisions(text_of(doc), folded_text_of(doc))
     return doc
 
 
-@Language.component("auditor_personal_data")
+@Language.component("auditor_personal_data", requires=[], assigns=["doc._.personal_data"])
 def personal_data_finder(doc: Doc) -> Doc:
     """Names, addresses, postcodes, phones, emails, dates of birth, NHS and NI numbers."""
     found = personal_data.find_personal_data(text_of(doc))
@@ -147,6 +160,22 @@ def personal_data_finder(doc: Doc) -> Doc:
         found.sort(key=lambda p: p.start)
     doc._.personal_data = found
     return doc
+
+
+def components_for(nlp: Language, needs: Iterable[str]) -> list[str]:
+    """The pipeline's components that assign what `needs` names, and what those require, in order."""
+    wanted = set(needs)
+    chosen: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in nlp.pipe_names:
+            meta = nlp.get_pipe_meta(name)
+            if name not in chosen and wanted & set(meta.assigns):
+                chosen.add(name)
+                wanted |= set(meta.requires)
+                changed = True
+    return [name for name in nlp.pipe_names if name in chosen or not name.startswith("auditor_")]
 
 
 def build(model: str | None = None) -> Language:
@@ -166,11 +195,14 @@ def build(model: str | None = None) -> Language:
     return nlp
 
 
-def make_doc(nlp: Language, record: Record) -> Doc:
-    """Tokenize a record, attach its metadata, and run every component: one Doc per record."""
+def make_doc(nlp: Language, record: Record, components: Iterable[str] | None = None) -> Doc:
+    """Tokenize a record, attach its metadata, and run the components (all, or those named):
+    one Doc per record. `components_for` names only what the applicable rules read."""
     doc = nlp.make_doc(record.text)
     doc._.record = record
     doc._.text = record.text
-    for _name, component in nlp.pipeline:
-        doc = component(doc)
+    names = set(components) if components is not None else None
+    for name, component in nlp.pipeline:
+        if names is None or name in names:
+            doc = component(doc)
     return doc

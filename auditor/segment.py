@@ -255,6 +255,7 @@ def segment(text: str) -> Segmentation:
     current: SectionKind | None = None
     outer: SectionKind | None = None  # the heading's section, restored when an inline label's paragraph ends
     inline = False
+    seen_content = False
     list_ended = False  # a blank line after list items: prose that follows is no longer the list's section
     table_roles: list[str] | None = None
     pending_prose: list[_Line] = []
@@ -286,9 +287,8 @@ def segment(text: str) -> Segmentation:
                 list_ended = True
             table_roles = None if table_roles is not None and not _next_is_table(lines, index) else table_roles
             continue
-        heading = _is_heading(line, first=not any(earlier.text.strip() for earlier in lines[:index])) or _list_heading(
-            line, lines, index
-        )
+        heading = _is_heading(line, first=not seen_content) or _list_heading(line, lines, index)
+        seen_content = True
         if heading is not None:
             flush_prose()
             current = outer = heading[0]

@@ -11,13 +11,15 @@ tokenizer speed.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from auditor.dates import MONTH_NAME, add_working_days, expand_year, month_number
+from auditor.casefold import ci, fold
+from auditor.dates import MONTH_NAME, MONTHS, add_working_days, expand_year, month_number
 
 
 class TimescaleKind(StrEnum):
@@ -67,37 +69,39 @@ GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|p
 
 _FLAGS = re.IGNORECASE
 
-_DATE_NUMERIC = re.compile(
+_DATE_NUMERIC = ci(
     r"(?<![\d/.£$-])(?P<d>[0-3]?\d)[./](?P<m>[01]?\d)(?:[./](?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)", _FLAGS
 )
-_DATE_ISO = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)(?!\d)")
+_DATE_ISO = ci(r"(?<!\d)(?P<y>20\d{2})-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)(?!\d)")
 _WEEK_OF = r"(?:(?:w/?c|w/?b|wc|wb|week\s+commencing|week\s+beginning|week\s+of)\.?\s*)"
-_DATE_WORDED = re.compile(
-    rf"(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?:the\s+)?(?P<d>[0-3]?\d){ORDINAL}?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})\b\.?(?:,?\s+(?P<y>\d{{4}}|\d{{2}})(?![\d:]))?"
-    rf"|(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?P<mon2>{MONTH_NAME})\.?\s+(?P<d2>[0-3]?\d){ORDINAL}?\b(?:,?\s+(?P<y2>\d{{4}}))?",
-    _FLAGS,
+_DAY_MONTH = ci(
+    rf"(?P<d>[0-3]?\d){ORDINAL}?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})\b\.?(?:,?\s+(?P<y>\d{{4}}|\d{{2}})(?![\d:]))?", _FLAGS
 )
-_WEEK_OF_NUMERIC = re.compile(rf"{_WEEK_OF}(?=\d)", _FLAGS)
-_MONTH_DEADLINE = re.compile(
+_MONTH_DAY = ci(rf"(?P<mon>{MONTH_NAME})\.?\s+(?P<d>[0-3]?\d){ORDINAL}?\b(?:,?\s+(?P<y>\d{{4}}))?", _FLAGS)
+# What may stand before a worded date and belongs to it: "w/c", "Tuesday", "the".
+_DATE_PREFIX = ci(rf"(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?:the\s+)?$", _FLAGS)
+_WEEK_OF_START = ci(_WEEK_OF)
+_WEEK_OF_NUMERIC = ci(rf"{_WEEK_OF}(?=\d)", _FLAGS)
+_MONTH_DEADLINE = ci(
     rf"\b(?:by|before|until|during|in|from|for)\s+(?:the\s+)?(?:(?P<edge>end|beginning|start|middle|mid)\s+(?:of\s+)?)?(?P<mon>{MONTH_NAME})\b(?:\s+(?P<y>\d{{4}}))?"
     rf"|\b(?P<mon2>{MONTH_NAME})\s+(?P<y2>20\d{{2}})\b",
     _FLAGS,
 )
-_RELATIVE_WITHIN = re.compile(
+_RELATIVE_WITHIN = ci(
     rf"\b(?:within|in|over|for|after)\s+(?:the\s+)?(?:next\s+|first\s+|coming\s+)?(?P<n>{NUMBER})(?:\s*-\s*|\s+to\s+\d{{1,3}}\s+|\s+)"
     r"(?P<q>working\s+|calendar\s+|school\s+|clear\s+)?(?P<unit>days?|weeks?|months?|hours?|hrs?|wks?|years?|school\s+terms?|terms?)"
     r"(?:'?\s*time)?\b",
     _FLAGS,
 )
-_RELATIVE_BARE = re.compile(
+_RELATIVE_BARE = ci(
     rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s))\s*(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
     _FLAGS,
 )
-_RELATIVE_FROM = re.compile(
+_RELATIVE_FROM = ci(
     rf"\b(?P<n>{NUMBER})\s+(?P<q>working\s+)?(?P<unit>days?|weeks?|months?)\s+(?:from|after|of)\s+(?:today|now|this|the\s+(?:date|conference|meeting|review|icpc|rcpc|core\s+group)|receipt|referral|allocation)",
     _FLAGS,
 )
-_RELATIVE_NAMED = re.compile(
+_RELATIVE_NAMED = ci(
     rf"\b(?:by|before|on|until|no\s+later\s+than|from)\s+(?:this\s+|next\s+|the\s+)?(?P<wd>{WEEKDAY_FULL})\b"
     r"|\b(?:by|before|until|at)\s+(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(?P<period>week|month|year|school\s+year|day|half[\s-]term|term)\b"
     r"|\b(?:by|before|until|at|for)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?)?(?P<term>spring|summer|autumn|christmas|easter)\s+(?P<termword>term|half[\s-]term|holidays?|break)\b"
@@ -105,7 +109,7 @@ _RELATIVE_NAMED = re.compile(
     r"|\b(?P<now>immediately|with\s+immediate\s+effect|today|tonight|tomorrow|same\s+day|this\s+week|next\s+week|this\s+month|next\s+month|by\s+close\s+of\s+play|by\s+cop|by\s+eod|by\s+end\s+of\s+day|within\s+24\s*hrs?)\b",
     _FLAGS,
 )
-_FREQUENCY = re.compile(
+_FREQUENCY = ci(
     r"\b(?:daily|nightly|weekly|fortnightly|monthly|bi-?weekly|bi-?monthly|termly|half[\s-]termly|quarterly|annually|yearly)\b"
     rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[ -](?:weekly|monthly|daily)\b"
     rf"|\b(?:once|twice|(?:{NUMBER})\s+times)\s+(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|night|visit)\b"
@@ -122,12 +126,12 @@ _MEETING_PREPOSITION = (
     r"\b(?:by|before|at|prior\s+to|in\s+time\s+for|until|ahead\s+of|in\s+advance\s+of|following|after|for)\s+"
 )
 _MEETING_WHEN = r"(?:(?:next|first|second|initial|following|final|upcoming|forthcoming)\s+)"
-_MEETING = re.compile(
+_MEETING = ci(
     rf"{_MEETING_PREPOSITION}(?:the\s+)?{_MEETING_WHEN}?(?:(?P<mon>{MONTH_NAME})\s+)?(?P<meeting>{SPECIFIC_MEETING})\b"
     rf"|{_MEETING_PREPOSITION}(?:the\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
     _FLAGS,
 )
-_INDEFINITE = re.compile(
+_INDEFINITE = ci(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
     r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
@@ -135,27 +139,34 @@ _INDEFINITE = re.compile(
     _FLAGS,
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
-_NOT_A_DATE_BEFORE = re.compile(r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$", _FLAGS)
-_NOT_A_DATE_AFTER = re.compile(r"^\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+the\s+sdq)", _FLAGS)
+_NOT_A_DATE_BEFORE = ci(r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$", _FLAGS)
+_NOT_A_DATE_AFTER = ci(r"^\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+the\s+sdq)", _FLAGS)
 
 _TERM_ENDS = {"autumn": (12, 20), "christmas": (12, 20), "spring": (3, 31), "easter": (3, 31), "summer": (7, 20)}
 
 
-def find_timescales(text: str, recorded_at: date | None = None) -> list[Timescale]:
-    """Every timescale in `text`, sorted by position, overlapping matches resolved to the longest."""
+def find_timescales(original: str, recorded_at: date | None = None, folded: str | None = None) -> list[Timescale]:
+    """Every timescale in `original`, sorted by position, overlapping matches resolved to the longest.
+
+    `folded` is `casefold.fold(original)`, if the caller has it already.
+    """
+    text = folded if folded is not None else fold(original)
+    starts = _word_starts(text)
     found: list[Timescale] = []
-    found += _dates(text, recorded_at)
-    found += _relatives(text, recorded_at)
-    for match in _FREQUENCY.finditer(text):
+    found += _dates(text, recorded_at, starts)
+    found += _relatives(text, recorded_at, starts)
+    for match in _anchored(text, starts, "frequency", _FREQUENCY):
         found.append(Timescale(TimescaleKind.frequency, match.start(), match.end(), match.group()))
-    for match in _MEETING.finditer(text):
+    for match in _anchored(text, starts, "meeting", _MEETING):
         found.append(_meeting(match, recorded_at))
-    for match in _INDEFINITE.finditer(text):
+    for match in _anchored(text, starts, "indefinite", _INDEFINITE):
         found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
-    return _anchor_relatives(text, _longest_non_overlapping(found))
+    return [
+        dataclasses.replace(t, text=original[t.start : t.end]) for t in _anchor_relatives(text, _longest_non_overlapping(found))
+    ]
 
 
-_ANCHOR_LINK = re.compile(r"\s+(?:of|from|after)\s+(?:the\s+)?", _FLAGS)
+_ANCHOR_LINK = ci(r"\s+(?:of|from|after)\s+(?:the\s+)?", _FLAGS)
 
 
 def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
@@ -186,6 +197,64 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
         merged.append(item)
         index += 1
     return merged
+
+
+# Each pattern family is tried only where a word that can begin it starts: a handful of places
+# per record instead of every character (a dozen whole-text scans made this the slowest part of
+# the audit). "#" is any number.
+_NUMBER_WORDS = frozenset(NUMBER_WORDS)
+_MONTHS = frozenset(MONTHS)
+_FIRST_WORDS: dict[str, frozenset[str]] = {
+    "month": _MONTHS,
+    "within": frozenset({"within", "in", "over", "for", "after"}),
+    "named": frozenset(
+        {"by", "before", "on", "until", "no", "from", "at", "for", "after", "over", "in", "immediately", "with", "today",
+         "tonight", "tomorrow", "same", "this", "next", "within"}
+    ),
+    "frequency": frozenset(
+        {"daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
+         "once", "twice", "every", "each", "per", "at", "during", "on", "round", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
+        | _NUMBER_WORDS
+    ),
+    "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for"}),
+    "indefinite": frozenset(
+        {"asap", "a", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
+         "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to"}
+    ),
+    "#": _NUMBER_WORDS,
+}  # fmt: skip
+_MONTH_DEADLINE_FIRST = _FIRST_WORDS["month"] | frozenset({"by", "before", "until", "during", "in", "from", "for"})
+_FAMILIES_OF: dict[str, list[str]] = {}
+for _family, _words in {**_FIRST_WORDS, "month": _MONTH_DEADLINE_FIRST}.items():
+    for _word in _words:
+        _FAMILIES_OF.setdefault(_word, []).append(_family)
+_WORD = re.compile(r"[a-z]+|\d+")
+_Starts = dict[str, list[int]]
+
+
+def _word_starts(text: str) -> _Starts:
+    """Where each pattern family may begin: the offsets of its first words (and of numbers)."""
+    starts: _Starts = {family: [] for family in _FIRST_WORDS}
+    families_of = _FAMILIES_OF
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word[0].isdigit():
+            starts["#"].append(match.start())
+            continue
+        for family in families_of.get(word, ()):
+            starts[family].append(match.start())
+    return starts
+
+
+def _anchored(text: str, starts: _Starts, family: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of `pattern` that begin where one of the family's first words begins."""
+    found = []
+    positions = starts[family] if family != "frequency" else sorted(starts[family] + starts["#"])
+    for position in positions:
+        match = pattern.match(text, position)
+        if match is not None:
+            found.append(match)
+    return found
 
 
 def _longest_non_overlapping(found: list[Timescale]) -> list[Timescale]:
@@ -221,7 +290,7 @@ def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _dates(text: str, recorded_at: date | None) -> list[Timescale]:
+def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timescale]:
     out: list[Timescale] = []
     for match in _DATE_ISO.finditer(text):
         try:
@@ -254,24 +323,23 @@ def _dates(text: str, recorded_at: date | None) -> list[Timescale]:
         if week_of and week_of.end() == match.start() and due is not None:
             due += timedelta(days=4)
         out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
-    for match in _DATE_WORDED.finditer(text):
-        day_text = match["d"] or match["d2"]
-        month_text = match["mon"] or match["mon2"]
-        year_text = match["y"] or match["y2"]
-        day = int(day_text)
+    for match in _anchored(text, starts, "#", _DAY_MONTH) + _anchored(text, starts, "month", _MONTH_DAY):
+        day = int(match["d"])
         if not 1 <= day <= 31:
             continue
-        month = month_number(month_text)
-        if month_text.lower() == "may" and match["mon2"] and not year_text:
+        month = month_number(match["mon"])
+        if match["mon"] == "may" and match.re is _MONTH_DAY and not match["y"]:
             continue  # "may 2" is more often "may", the verb, than the 2nd of May
         try:
-            due = date(expand_year(int(year_text)), month, day) if year_text else _next_occurrence(month, day, recorded_at)
+            due = date(expand_year(int(match["y"])), month, day) if match["y"] else _next_occurrence(month, day, recorded_at)
         except ValueError:
             continue
-        if due is not None and re.match(_WEEK_OF, match.group(), _FLAGS):
+        prefix = _DATE_PREFIX.search(text, max(0, match.start() - 30), match.start())
+        start = prefix.start() if prefix else match.start()
+        if due is not None and prefix is not None and _WEEK_OF_START.match(text, prefix.start()):
             due += timedelta(days=4)
-        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), due))
-    for match in _MONTH_DEADLINE.finditer(text):
+        out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
+    for match in _anchored(text, starts, "month", _MONTH_DEADLINE):
         month_text = match["mon"] or match["mon2"]
         year_text = match["y"] or match["y2"]
         if month_text.lower() == "may" and not year_text and not match["edge"]:
@@ -319,14 +387,14 @@ def _number(text: str) -> int:
     return int(text) if text.isdigit() else NUMBER_WORDS[text]
 
 
-def _relatives(text: str, recorded_at: date | None) -> list[Timescale]:
+def _relatives(text: str, recorded_at: date | None, starts: _Starts) -> list[Timescale]:
     out: list[Timescale] = []
-    for pattern in (_RELATIVE_WITHIN, _RELATIVE_FROM, _RELATIVE_BARE):
-        for match in pattern.finditer(text):
+    for family, pattern in (("within", _RELATIVE_WITHIN), ("#", _RELATIVE_FROM), ("#", _RELATIVE_BARE)):
+        for match in _anchored(text, starts, family, pattern):
             n = _number(match["n"])
             due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)
             out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
-    for match in _RELATIVE_NAMED.finditer(text):
+    for match in _anchored(text, starts, "named", _RELATIVE_NAMED):
         out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at)))
     return out
 

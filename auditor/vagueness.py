@@ -9,11 +9,13 @@ success is measured ("95% attendance", "a reading age of 9").
 from __future__ import annotations
 
 import re
+
+from auditor.casefold import ci
 from dataclasses import dataclass
 
 _I = re.IGNORECASE
 
-VAGUE = re.compile(
+VAGUE = ci(
     r"\b(?:engag(?:e|es|ing|ement)(?:\s+(?:with|in|fully|positively|meaningfully|consistently)(?:\s+(?:all\s+)?(?:services|professionals|support|the\s+plan|agencies|the\s+work|work|interventions?))?)?"
     r"|(?:continue\s+to\s+)?monitor(?:ing)?|keep\s+(?:under\s+review|an\s+eye\s+on|in\s+mind)|be\s+aware\s+(?:of|that)|raise\s+awareness"
     r"|(?:continue\s+to\s+|to\s+)?(?:offer|provide|give)\s+(?:ongoing\s+|appropriate\s+|emotional\s+|practical\s+|additional\s+)?support"
@@ -28,7 +30,7 @@ VAGUE = re.compile(
 )
 
 # Observable behaviour: an act someone else could see happen, or a named thing to be produced.
-OBSERVABLE = re.compile(
+OBSERVABLE = ci(
     r"\b(?:attend(?:s|ing)?|complete[sd]?|visit(?:s|ing)?|see(?:n|s)?\s+(?:\w+\s+){0,2}alone|phone|call|ring|text|email|write|send|submit|book|register|enrol|"
     r"collect|drop\s+off|pick\s+up|take\s+\w+\s+to|bring|sign|refer(?:ral)?|arrange|hold|convene|undertake|carry\s+out|test(?:ing)?|hair\s+strand|"
     r"breathaly[sz]|check(?:s|ed)?|read|go\s+to|meet\s+(?:with\s+)?(?:the\s+)?(?:sw|hv|iro|pa|\w+\s+worker)|share|log|diary|record|report\s+to|tell|inform|apply|move|install|fit|"
@@ -39,7 +41,7 @@ OBSERVABLE = re.compile(
 )
 
 # Measurable outcome: a number, a proportion, a threshold or a count of occasions.
-MEASURABLE = re.compile(
+MEASURABLE = ci(
     r"\d|%|\bper\s*cent\b|\b(?:at\s+least|no\s+more\s+than|fewer\s+than|less\s+than|more\s+than|all|every|each|none|no\s+(?:missed|unsupervised|more))\b"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:\w+\s+)?(?:sessions?|times?|nights?|days?|visits?|appointments?|books?|minutes?|hours?)\b"
     r"|\b(?:reading\s+age|level|grade|score|target\s+of|expected\s+standard)\b",

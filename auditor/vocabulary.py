@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from auditor.casefold import ci
+
 
 def alternation(words: list[str]) -> str:
     """A regex alternation, longest first so 'social worker' wins over 'social'."""
@@ -59,7 +61,7 @@ PLACEHOLDERS = [r"\[\s*(?:name|child|mother|father|mum|dad|redacted|[A-Z ]{1,20}
 PRONOUNS = [r"i", r"we", r"he", r"she", r"they", r"you"]
 
 _ROLE_ALT = alternation(ROLES + FAMILY)
-CHILD_MENTION = re.compile(rf"^(?:(?:the|her|his|their|my)\s+)?(?:{alternation(CHILDREN)}|{alternation(PLACEHOLDERS)}|i)$", re.IGNORECASE)
+CHILD_MENTION = ci(rf"^(?:(?:the|her|his|their|my)\s+)?(?:{alternation(CHILDREN)}|{alternation(PLACEHOLDERS)}|i)$", re.IGNORECASE)
 _CHILD_ALT = alternation(CHILDREN)
 _PLACEHOLDER_ALT = alternation(PLACEHOLDERS)
 
@@ -98,7 +100,7 @@ ACTION_VERBS = frozenset(
 )
 
 # Finite forms that make a line a statement of fact, not a task: "Mum is struggling", "He said".
-STATEMENT = re.compile(
+STATEMENT = ci(
     r"\b(?:is|are|was|were|has|have|had|did|does|said|says|told|reported|reports|feels|felt|lives|lived|"
     r"attends|attended|remains|remained|appears|appeared|seems|seemed|presented|disclosed|stated|shared|"
     r"explained|became|continues|continued|wants|wanted|likes|liked|enjoys|enjoyed|loves|needs|worries|"
