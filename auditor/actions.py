@@ -31,7 +31,7 @@ _FIRST_WORD = ci(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
 
 # "Support for Mum", "Plan sent by post", "Contact with Dad to continue": the first word is a noun.
 _NOUN_USE = ci(
-    r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
+    r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|arrangements?|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
     _I,
 )
 _OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test", "plan"})

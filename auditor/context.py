@@ -18,7 +18,7 @@ from dataclasses import dataclass
 _I = re.IGNORECASE
 
 CONDITIONAL = ci(
-    r"(?:^|\b)(?:if|unless|should\s+(?:\w+\s+){1,3}(?:not|fail|be\s+unable|refuse|decline|breach|continue\s+to)|in\s+the\s+event\s+(?:of|that)|"
+    r"\b(?:if|unless|provided(?:\s+that)?|providing|as\s+long\s+as|so\s+long\s+as|on\s+condition\s+that|should\s+(?:\w+\s+){1,3}(?:not|fail|be\s+unable|refuse|decline|breach|continue\s+to)|in\s+the\s+event\s+(?:of|that)|"
     r"where\s+(?:\w+\s+){1,3}(?:does\s+not|do\s+not|is\s+not|are\s+not|fails?)|failing\s+(?:this|that)|otherwise|"
     r"in\s+case\s+(?:of|that)|if\s+not|should\s+this\s+(?:not|fail)|were\s+(?:\w+\s+){1,2}to)\b",
     _I,
@@ -29,7 +29,7 @@ NEGATION = ci(
     _I,
 )
 PROHIBITION = ci(
-    r"\b(?:not\s+to|is\s+not\s+to|are\s+not\s+to|must\s+not|should\s+not|shall\s+not|must\s+never|is\s+never\s+to|no\s+unsupervised|no\s+contact)\b",
+    r"\b(?:not\s+(?:be\s+)?(?:allowed|permitted)\s+to|(?:is|are)\s+prohibited\s+from|not\s+to|is\s+not\s+to|are\s+not\s+to|must\s+not|should\s+not|shall\s+not|must\s+never|is\s+never\s+to|no\s+unsupervised|no\s+contact)\b",
     _I,
 )
 HYPOTHETICAL = ci(
@@ -39,7 +39,7 @@ HYPOTHETICAL = ci(
 )
 # History: a statement that opens with a past event, or that says it is past.
 HISTORICAL_START = ci(
-    r"\W*(?:\w+\s+){0,4}?(?<!be\s)(?<!to\s)(?<!will\s)(?:visited|attended|completed|was|were|had|has\s+been|have\s+been|took\s+place|happened|held|said|told|reported)\b",
+    r"\W*(?:[\w'-]+\s+){0,4}?(?<!be\s)(?<!to\s)(?<!will\s)(?:visited|attended|completed|was|were|had|has\s+been|have\s+been|took\s+place|happened|held|said|told|reported|did\s+not|didn't|failed\s+to)\b",
     _I,
 )
 HISTORICAL = ci(r"\b(?:previously|last\s+(?:week|month|year)|in\s+the\s+past|historically|since\s+the\s+last)\b", _I)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from auditor.casefold import ci, fold
+from auditor.context import HISTORICAL_START
 from auditor.segment import paragraphs, split_sentences
 
 _I = re.IGNORECASE
@@ -56,7 +57,7 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
 
 # A decision-maker's voice: only sentences that record a decision, not narrative about one.
 _DECISION_VOICE = ci(
-    r"\b(?:decision|decided|agreed|agree|authoris\w+|approved|endorsed|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome)\b|^\s*\W*\w+(?:\s+\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
+    r"\b(?:case\s+(?:is\s+)?to\s+(?:close|be\s+closed)|closure\s+(?:agreed|authorised)|decision|decided|agreed|agree|authoris\w+|approved|endorsed|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome)\b|^\s*\W*\w+(?:\s+\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
     _I,
 )
 
@@ -64,7 +65,8 @@ EXPLICIT_RATIONALE = ci(
     r"\b(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of|given\s+(?:that|the)|in\s+(?:light|view)\s+of|on\s+the\s+basis\s+(?:of|that)|"
     r"rationale|reasons?\s*(?:for|being|is|are|was|:)|reasoning|so\s+that|in\s+order\s+to|to\s+allow|to\s+enable|this\s+is\s+(?:because|due)|"
     r"since\s+(?!(?:\d|the\s+last|then|last|january|february|march|april|may|june|july|august|september|october|november|december))|"
-    r"as\s+(?=(?:there|it|he|she|they|we|mum|dad|the\s+(?:child|children|family|parents|risks?|assessment|sw|school|police|young)|child\s+[A-Z]|no\b|[A-Z]{2,}\b))|"
+    r"as\s+(?=(?:the|her|his|their|mum's|dad's)\s+(?:[\w'-]+\s+){0,3}(?:is|are|was|were|has|have|had|can|cannot|will|would|did|does|do|remains?|continues?)\b)|"
+    r"as\s+(?=(?:there|it|he|she|they|we|mum|dad|the\s+(?:child|children|family|parents|risks?|assessment|sw|school|police|young|bruise|injury|concerns?)|child\s+[A-Z]|no\b|sw\b|tm\b|police\b|school\b))|"
     r"following\s+(?:the\s+)?(?:disclosure|incident|strategy|assessment|new\s+information|a\s+review|review)|evidenc(?:e|ed)\s+(?:shows?|that|of)|"
     r"(?:has|have)\s+(?:been\s+)?(?:considered|weighed)|taking\s+into\s+account|having\s+considered)",
     _I,
@@ -94,6 +96,20 @@ ESCALATION_OUTCOME = ci(
     r"(?:follow|followed)[\s-]up\s+(?:by|on|at|date)|tracked|review(?:ed)?\s+(?:by|on)\s+\d|stage\s+\d\s+(?:closed|resolved|concluded))\b",
     _I,
 )
+
+
+_REPORTED = ci(r"\b(?:said|says|wants?|wanted|asked|asks|requested|requests|would\s+like|hopes?|wishes)\b", re.IGNORECASE)
+_DECIDED = ci(r"\b(?:decision|decided|agreed|authoris\w+|approved|endorsed)\b", re.IGNORECASE)
+
+# "Awaiting response", "no response received": an outcome word that says there is no outcome yet.
+_NOT_YET = ci(r"(?:awaiting|await|waiting\s+(?:for|on)|no|not|yet\s+to\s+(?:receive|get)|chas\w+|still)\s+(?:a\s+|any\s+|the\s+)?$", re.IGNORECASE)
+
+
+def _outcome_after(text: str, start: int, end: int) -> re.Match[str] | None:
+    for match in ESCALATION_OUTCOME.finditer(text, start, end):
+        if not _NOT_YET.search(text, max(start, match.start() - 25), match.start()):
+            return match
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +180,18 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
         for index, (s, e) in enumerate(sentences):
             escalation = ESCALATION.search(text, s, e)
             if escalation is not None:
-                outcome = ESCALATION_OUTCOME.search(text, escalation.end(), blocks[-1][1])
+                outcome = _outcome_after(text, escalation.end(), blocks[-1][1])
                 escalations.append(
                     Escalation(s, e, escalation.start(), escalation.end(), (outcome.start(), outcome.end()) if outcome else None)
                 )
             kind = kinds[index]
             if kind is None:
                 continue
+            if HISTORICAL_START.match(text, s, e) and not _DECISION_VOICE.search(text, s, e):
+                continue  # "Step-down meeting held with Mum on 3.3.21": a record of what happened
+            cue_start = classified[index][1].start()  # type: ignore[index]
+            if _REPORTED.search(text, s, cue_start) and not _DECIDED.search(text, s, e):
+                continue  # "Mum said she wants the case to close": a wish, not a decision
             earlier_decision = bool(seen_kinds)
             # "Extension agreed. Timescale extended to 8.3.21." is one decision told twice; and a
             # record of a meeting that carried a decision out ("Step-down meeting held") is history.

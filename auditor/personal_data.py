@@ -39,9 +39,11 @@ class PersonalData:
 _NHS = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
 # HMRC's format: two prefix letters (not D, F, I, Q, U, V; second not O), six digits, suffix A-D.
 _NINO = re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
+# Lower-case postcodes ("tf3 4nt") only in full, with the space, to keep ordinary words out.
+_POSTCODE_LOWER = re.compile(r"\b[a-pr-uwyz](?:\d[a-hjkps-uw\d]?|[a-hk-y]\d[abehmnprv-y\d]?)\s\d[abd-hjlnp-uw-z]{2}\b")
 _POSTCODE = re.compile(r"\b(?:GIR\s?0AA|[A-PR-UWYZ](?:\d[A-HJKPS-UW\d]?|[A-HK-Y]\d[ABEHMNPRV-Y\d]?)\s?\d[ABD-HJLNP-UW-Z]{2})\b")
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+44\s?\(?0?\)?\s?|0)(?:7\d{3}\s?\d{3}\s?\d{3}|7\d{3}\s?\d{6}|1\d{2,4}\s?\d{3}\s?\d{3,4}|2\d\s?\d{4}\s?\d{4}|3\d{2}\s?\d{3}\s?\d{4}|8\d{2}\s?\d{3}\s?\d{4}))(?!\d)"
+    r"\(0\d{3,4}\)\s?\d{3}\s?\d{3,4}(?!\d)|(?<![\w+])(?:(?:\+44\s?\(?0?\)?\s?|0)(?:7\d{3}\s?\d{3}\s?\d{3}|7\d{3}\s?\d{6}|1\d{2,4}\s?\d{3}\s?\d{3,4}|2\d\s?\d{4}\s?\d{4}|3\d{2}\s?\d{3}\s?\d{4}|8\d{2}\s?\d{3}\s?\d{4}))(?!\d)"
 )
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _DATE = rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH_NAME}\.?,?\s+\d{{2,4}})"
@@ -51,7 +53,8 @@ _ADDRESS = re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?i:{
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?P<name>[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?)\b")
 _ROLE_NAME = re.compile(
     r"\b(?:[Mm]um|[Mm]other|[Dd]ad|[Ff]ather|[Nn]an|[Gg]randma|[Gg]randad|[Pp]artner|[Ss]ister|[Bb]rother|[Cc]arer|[Cc]hild|[Bb]aby|[Ss]on|[Dd]aughter)"
-    r"\s*(?:\(|,\s*|\s+called\s+|\s+named\s+)(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b(?!\s+(?:[A-Z]\b|said|says))"
+    r"(?:\s*\(\s*(?=[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?\s*\))|,\s*(?=[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?\s*,)|\s+called\s+|\s+named\s+)"
+    r"(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b(?!\s+(?:[A-Z]\b|said|says))"
 )
 # Common first names of the children and parents in UK records, that are not also ordinary words
 # or field terms ("Grace", "Will" and "May" would be noisy). Matched only where written as a name.
@@ -77,7 +80,9 @@ _SURNAME = re.compile(r"\s+[A-Z][a-z]{2,}\b")
 _NOT_NAMES = frozenset(
     """mum mummy mother dad daddy father nan nana grandma grandad parent parents carer carers child children
     baby brother sister son daughter partner the this that she he they school college nursery health police
-    social worker manager team family aged age year years months weeks not see note""".split()
+    social worker manager team family aged age year years months weeks not see note freedom programme
+    monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays
+    saturdays sundays january february march april may june july august september october november december""".split()
 )
 
 
@@ -102,6 +107,7 @@ def find_personal_data(text: str) -> list[PersonalData]:
     found: list[PersonalData] = []
     patterns: list[tuple[re.Pattern[str], PersonalDataKind]] = [
         (_POSTCODE, PersonalDataKind.postcode),
+        (_POSTCODE_LOWER, PersonalDataKind.postcode),
         (_ADDRESS, PersonalDataKind.address),
     ]
     if _DIGIT_RUN.search(text):

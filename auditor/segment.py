@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from auditor.vocabulary import ACTION_VERBS
+
 if TYPE_CHECKING:
     from auditor.context import ContextMarks
     from auditor.owners import OwnerResult
@@ -163,7 +165,13 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
     if len(words) > 9 or body.endswith((".", ";", ",")):
         return None
     kind = heading_kind(label)
-    if kind is None and first and not re.search(r"\b(?:to|will|should|must|shall)\b", body, re.I):
+    if (
+        kind is None
+        and first
+        and not re.search(r"\b(?:to|will|should|must|shall)\b", body, re.I)
+        and (body.split()[0].lower() not in ACTION_VERBS or _title_case(body))
+        and not body.startswith(("-", "•", "*"))
+    ):
         return SectionKind.other, line.end  # the record's title line
     if kind is None:
         if body.endswith(":") or (body.isupper() and len(words) <= 6):
@@ -184,6 +192,12 @@ def _list_heading(line: _Line, lines: list[_Line], index: int) -> tuple[SectionK
     if following is None or following is not lines[min(index + 1, len(lines) - 1)] or not _LIST_MARKER.match(following.text):
         return None
     return heading_kind(body) or SectionKind.other, line.end
+
+
+def _title_case(body: str) -> bool:
+    """'Review Child Protection Conference (RCPC)': most words capitalised, as titles are."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", body)]
+    return len(words) >= 2 and sum(w[0].isupper() for w in words) / len(words) >= 0.6
 
 
 def _inline_label(line: _Line) -> tuple[SectionKind, int] | None:
@@ -362,6 +376,12 @@ def _looks_like_line_item(text: str, start: int, line: _Line, lines: list[_Line]
     length = line.end - start
     if length > 200:
         return False
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if following is not None and following.text.strip() and not _ends_sentence(line.text):
+        # A hard-wrapped sentence continues on the next line: it starts in lower case, or this
+        # line is as long as editors wrap at.
+        if following.text[:1].islower() or (length >= 65 and not _LIST_MARKER.match(following.text) and "|" not in following.text):
+            return False
     neighbours = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
     if any(n.text.strip() and not _ends_sentence(n.text) and len(n.text) > 60 for n in neighbours if n is lines[index - 1]):
         return False  # the previous line was wrapped prose that continues here

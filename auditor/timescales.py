@@ -83,22 +83,24 @@ _DATE_PREFIX = ci(rf"(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?:the\s+)?$", _FLAGS)
 _WEEK_OF_START = ci(_WEEK_OF)
 _WEEK_OF_NUMERIC = ci(rf"{_WEEK_OF}(?=\d)", _FLAGS)
 _MONTH_DEADLINE = ci(
-    rf"\b(?:by|before|until|during|in|from|for)\s+(?:the\s+)?(?:(?P<edge>end|beginning|start|middle|mid)\s+(?:of\s+)?)?(?P<mon>{MONTH_NAME})\b(?:\s+(?P<y>\d{{4}}))?"
+    rf"\b(?:by|before|until|during|in|from|for)\s+(?:the\s+)?(?:(?P<edge>end|beginning|start|middle|mid)[\s-]+(?:of\s+)?)?(?P<mon>{MONTH_NAME})\b(?:\s+(?P<y>\d{{4}}))?"
     rf"|\b(?P<mon2>{MONTH_NAME})\s+(?P<y2>20\d{{2}})\b",
     _FLAGS,
 )
 _RELATIVE_WITHIN = ci(
     rf"\b(?:within|in|over|for|after)\s+(?:the\s+)?(?:next\s+|first\s+|coming\s+)?(?P<n>{NUMBER})(?:\s*-\s*|\s+to\s+\d{{1,3}}\s+|\s+)"
-    r"(?P<q>working\s+|calendar\s+|school\s+|clear\s+)?(?P<unit>days?|weeks?|months?|hours?|hrs?|wks?|years?|school\s+terms?|terms?)"
+    r"(?P<q>working\s+|calendar\s+|school\s+|clear\s+)?(?P<unit>days?|weeks?|fortnights?|months?|hours?|hrs?|wks?|years?|school\s+terms?|terms?)"
     r"(?:'?\s*time)?\b",
     _FLAGS,
 )
+_RELATIVE_NEXT = ci(r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming)\s+(?P<unit>fortnight|week|month)\b", _FLAGS)
+_DAY_OF_MONTH = ci(rf"\b(?:by|on|before|until)\s+the\s+(?P<d>[0-3]?\d){ORDINAL}\b(?!\s+(?:of\s+)?{MONTH_NAME})", _FLAGS)
 _RELATIVE_BARE = ci(
     rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s))\s*(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
     _FLAGS,
 )
 _RELATIVE_FROM = ci(
-    rf"\b(?P<n>{NUMBER})\s+(?P<q>working\s+)?(?P<unit>days?|weeks?|months?)\s+(?:from|after|of)\s+(?:today|now|this|the\s+(?:date|conference|meeting|review|icpc|rcpc|core\s+group)|receipt|referral|allocation)",
+    rf"\b(?P<n>{NUMBER})\s+(?P<q>working\s+)?(?P<unit>days?|weeks?|months?)\s+(?:from|after|of)\s+(?:today|now|this|the\s+date|receipt|referral|allocation)",
     _FLAGS,
 )
 _RELATIVE_NAMED = ci(
@@ -114,8 +116,9 @@ _FREQUENCY = ci(
     rf"|\b(?:\d{{1,2}}|two|three|four|six|eight)[ -](?:weekly|monthly|daily)\b"
     rf"|\b(?:once|twice|(?:{NUMBER})\s+times)\s+(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|night|visit)\b"
     rf"|\b(?:once|twice)\s+(?:weekly|monthly|daily)\b"
+    r"|\b\d{1,2}\s*x\s*(?:a|per|each|every)?\s*(?:day|week|fortnight|month|term)\b"
     rf"|\b(?:{NUMBER})\s+(?:[a-z]+\s+){{0,2}}(?:a|per|each|every)\s+(?:day|week|fortnight|month|term|half[\s-]term|night)\b"
-    rf"|\bevery\s+(?:other\s+|second\s+)?(?:(?:{NUMBER})\s+(?:working\s+|school\s+)?(?:days?|weeks?|months?|nights?)|day|night|week|weekday|weekend|fortnight|month|term|half[\s-]term|morning|evening|afternoon|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
+    rf"|\bevery\s+(?:other\s+|second\s+)?(?:(?:{NUMBER})(?:\s*(?:-|–|to)\s*\d{{1,2}})?\s+(?:working\s+|school\s+)?(?:days?|weeks?|months?|nights?)|day|night|week|weekday|weekend|fortnight|month|term|half[\s-]term|morning|evening|afternoon|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:each|per)\s+(?:day|night|week|fortnight|month|term|morning|evening|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
     rf"|\bon\s+(?:{WEEKDAY_FULL})s\b|\b(?:{WEEKDAY_FULL})s\s+(?:and\s+(?:{WEEKDAY_FULL})s\s+)?(?:after|before|at|from)\b"
@@ -132,7 +135,7 @@ _MEETING = ci(
     _FLAGS,
 )
 _INDEFINITE = ci(
-    r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
+    r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when(?:\s+(?:required|needed|necessary|appropriate|possible))?|in\s+the\s+next\s+few\s+(?:days|weeks|months)|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
     r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
     r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
@@ -140,7 +143,10 @@ _INDEFINITE = ci(
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
 _NOT_A_DATE_BEFORE = ci(r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$", _FLAGS)
-_NOT_A_DATE_AFTER = ci(r"^\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+the\s+sdq)", _FLAGS)
+_NOT_A_DATE_AFTER = ci(
+    r"\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+(?:the|a|her|his|their|my)\s+(?:\w+\s+){0,2}(?:scale|sdq|ladder|thermometer))",
+    _FLAGS,
+)
 
 _TERM_ENDS = {"autumn": (12, 20), "christmas": (12, 20), "spring": (3, 31), "easter": (3, 31), "summer": (7, 20)}
 
@@ -167,6 +173,7 @@ def find_timescales(original: str, recorded_at: date | None = None, folded: str 
     ]
 
 
+_MEETING_NAME = ci(rf"(?:next\s+|first\s+|initial\s+)?{SPECIFIC_MEETING}\b", _FLAGS)
 _ANCHOR_LINK = ci(r"\s+(?:of|from|after)\s+(?:the\s+)?", _FLAGS)
 
 
@@ -177,7 +184,16 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
     while index < len(found):
         item = found[index]
         following = found[index + 1] if index + 1 < len(found) else None
-        link = _ANCHOR_LINK.match(text, item.end) if following is not None else None
+        link = _ANCHOR_LINK.match(text, item.end)
+        meeting = _MEETING_NAME.match(text, link.end()) if link is not None else None
+        if item.kind is TimescaleKind.relative and meeting is not None and (following is None or following.start >= meeting.start()):
+            # "within 2 weeks of the RCPC": counted from a meeting whose date is not given.
+            end = meeting.end()
+            merged.append(Timescale(TimescaleKind.meeting, item.start, end, text[item.start : end], None, anchor=meeting.group()))
+            index += 1
+            while index < len(found) and found[index].start < end:
+                index += 1
+            continue
         if (
             following is not None
             and link is not None
@@ -207,7 +223,7 @@ _NUMBER_WORDS = frozenset(NUMBER_WORDS)
 _MONTHS = frozenset(MONTHS)
 _FIRST_WORDS: dict[str, frozenset[str]] = {
     "month": _MONTHS,
-    "within": frozenset({"within", "in", "over", "for", "after"}),
+    "within": frozenset({"within", "in", "over", "for", "after", "during"}),
     "named": frozenset(
         {"by", "before", "on", "until", "no", "from", "at", "for", "after", "over", "in", "immediately", "with", "today",
          "tonight", "tomorrow", "same", "this", "next", "within"}
@@ -311,7 +327,7 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
             # "2.5" is a number, not the 2nd of May; only slashes make a yearless date.
             continue
         start = match.start()
-        week_of = _WEEK_OF_NUMERIC.search(text, max(0, start - 16), start)
+        week_of = _WEEK_OF_NUMERIC.search(text, max(0, start - 16), start + 1)
         if week_of and week_of.end() == start:
             start = week_of.start()
         try:
@@ -352,6 +368,11 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
         elif recorded_at is not None:
             year = recorded_at.year if month >= recorded_at.month else recorded_at.year + 1
             due = _end_of_month(year, month)
+        edge = (match["edge"] or "").lower()
+        if due is not None and edge in ("mid", "middle"):
+            due = due.replace(day=15)
+        elif due is not None and edge in ("beginning", "start"):
+            due = due.replace(day=7)
         out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), due))
     return out
 
@@ -362,13 +383,15 @@ def _unit_days(n: int, unit: str, qualifier: str, recorded_at: date | None) -> d
     unit = unit.lower()
     qualifier = (qualifier or "").strip().lower()
     if unit.startswith(("hour", "hr")):
-        return recorded_at + timedelta(days=max(1, -(-n // 24)) if n > 24 else 0)
+        return recorded_at + timedelta(days=-(-n // 24))  # 24 hours is the next day
     if unit.startswith("day"):
         if qualifier in ("working", "school"):
             return add_working_days(recorded_at, n)
         return recorded_at + timedelta(days=n)
     if unit.startswith(("week", "wk")):
         return recorded_at + timedelta(weeks=n)
+    if unit.startswith("fortnight"):
+        return recorded_at + timedelta(weeks=2 * n)
     if unit.startswith("month"):
         month_index = recorded_at.month - 1 + n
         year, month = recorded_at.year + month_index // 12, month_index % 12 + 1
@@ -395,6 +418,11 @@ def _relatives(text: str, recorded_at: date | None, starts: _Starts) -> list[Tim
             n = _number(match["n"])
             due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)
             out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
+    for match in _anchored(text, starts, "named", _DAY_OF_MONTH):
+        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), _day_of_month(int(match["d"]), recorded_at)))
+    for match in _anchored(text, starts, "within", _RELATIVE_NEXT):
+        due = _unit_days(1, match["unit"], "", recorded_at)
+        out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
     for match in _anchored(text, starts, "named", _RELATIVE_NAMED):
         out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at)))
     return out
@@ -411,12 +439,18 @@ def _named_due(match: re.Match[str], recorded_at: date | None) -> date | None:
         return recorded_at + timedelta(days=ahead)
     if match["period"]:
         period = match["period"].lower()
+        following = "next" in match.group().lower().split()
         if period == "day":
             return recorded_at
         if period == "week":
-            return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7)
+            return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7 + (7 if following else 0))
         if period == "month":
+            if following:
+                year, month = (recorded_at.year + 1, 1) if recorded_at.month == 12 else (recorded_at.year, recorded_at.month + 1)
+                return _end_of_month(year, month)
             return _end_of_month(recorded_at.year, recorded_at.month)
+        if "half" in period:
+            return _half_term(recorded_at)
         if "term" in period:
             return _term_end(recorded_at, None)
         if period == "school year":
@@ -434,7 +468,7 @@ def _named_due(match: re.Match[str], recorded_at: date | None) -> date | None:
             return _on_or_after(recorded_at, 7, 20)
         if "new year" in holiday:
             return _on_or_after(recorded_at, 12, 31)
-        return _term_end(recorded_at, None)
+        return _half_term(recorded_at)
     now = match["now"].lower()
     if "tomorrow" in now:
         return recorded_at + timedelta(days=1)
@@ -455,6 +489,23 @@ def _named_due(match: re.Match[str], recorded_at: date | None) -> date | None:
 def _on_or_after(recorded_at: date, month: int, day: int) -> date:
     candidate = date(recorded_at.year, month, day)
     return candidate if candidate >= recorded_at else date(recorded_at.year + 1, month, day)
+
+
+def _day_of_month(day: int, recorded_at: date | None) -> date | None:
+    """'by the 14th': this month's 14th if it is still to come, else next month's."""
+    if recorded_at is None or not 1 <= day <= 31:
+        return None
+    year, month = recorded_at.year, recorded_at.month
+    for _ in range(3):
+        if day <= calendar.monthrange(year, month)[1] and date(year, month, day) >= recorded_at:
+            return date(year, month, day)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def _half_term(recorded_at: date) -> date:
+    """The Friday before the next half-term holiday, approximately (February, May, October)."""
+    return min(_on_or_after(recorded_at, month, day) for month, day in ((2, 12), (5, 28), (10, 22)))
 
 
 def _term_end(recorded_at: date, term: str | None) -> date:

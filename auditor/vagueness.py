@@ -20,7 +20,7 @@ VAGUE = ci(
     r"|(?:continue\s+to\s+)?monitor(?:ing)?|keep\s+(?:under\s+review|an\s+eye\s+on|in\s+mind)|be\s+aware\s+(?:of|that)|raise\s+awareness"
     r"|(?:continue\s+to\s+|to\s+)?(?:offer|provide|give)\s+(?:ongoing\s+|appropriate\s+|emotional\s+|practical\s+|additional\s+)?support"
     r"|(?:continue\s+to\s+)?support(?!\s+(?:plan|worker|group|session|meeting))(?:\s+(?:mum|dad|parents?|the\s+family|carers?|child\s+[A-Z]|him|her|them|the\s+child(?:ren)?|with\s+\w+))?"
-    r"|be\s+supported|work\s+(?:with|on|towards|together|openly|alongside)|co-?operate|comply\s+with|address(?:\s+(?:the\s+)?(?:concerns?|issues?|needs?|risks?|worries))?"
+    r"|be\s+supported|work\s+(?:with|on|towards|together|openly|alongside)|co-?operate|comply\s+with|address\s+(?:the\s+|these\s+|all\s+|any\s+|her\s+|his\s+|their\s+)?(?:concerns?|issues?|needs?|risks?|worries|behaviou?rs?|problems?|difficulties)"
     r"|improve(?:ment)?|promote|consider|explore|look\s+(?:into|at)|think\s+about|try\s+to|prioriti[sz]e"
     r"|demonstrate(?:\s+(?:that|an?\s+ability|capacity|insight|understanding|change))?|show\s+(?:that|insight|understanding|commitment)"
     r"|(?:meet|meeting)\s+(?:(?:the|his|her|their|child\s+[A-Z]'?s|children'?s)\s+)?(?:\w+\s+)?needs|ensure\s+(?:that\s+)?(?:\S+\s+){0,4}(?:safe|safety|well-?being|needs\s+are\s+met|happy|protected)"
@@ -61,11 +61,17 @@ class Vagueness:
         return not (self.observable or self.measurable)
 
 
+# Verbs of thought: "consider a referral" commits nobody to making one, whatever follows.
+MENTAL = ci(r"\b(?:consider|explore|think\s+about|look\s+(?:into|at)|try\s+to|be\s+aware|keep\s+in\s+mind)\b", re.IGNORECASE)
+
+
 def find_vagueness(text: str, start: int, end: int) -> Vagueness | None:
     """The first vague phrase in text[start:end], with whether the action redeems it, or None."""
     match = VAGUE.search(text, start, end)
     if match is None:
         return None
+    if MENTAL.match(text, match.start()):
+        return Vagueness(match.start(), match.end(), observable=False, measurable=False)
     return Vagueness(
         match.start(),
         match.end(),
