@@ -9,6 +9,7 @@ struggling") and units under headings such as "What we are worried about" are no
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from auditor.casefold import ci
@@ -18,7 +19,14 @@ from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_OR_PRONOUN, STATEMENT
 _I = re.IGNORECASE
 _LIST_SECTIONS = frozenset({None, SectionKind.other})
 _NOT_ACTION_SECTIONS = frozenset(
-    {SectionKind.worries, SectionKind.strengths, SectionKind.voice, SectionKind.background, SectionKind.change, SectionKind.decision}
+    {
+        SectionKind.worries,
+        SectionKind.strengths,
+        SectionKind.voice,
+        SectionKind.background,
+        SectionKind.change,
+        SectionKind.decision,
+    }
 )
 _TASK_CUE = ci(
     rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w"
@@ -34,7 +42,23 @@ _NOUN_USE = ci(
     r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|arrangements?|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
     _I,
 )
-_OFTEN_NOUNS = frozenset({"contact", "support", "review", "visit", "help", "access", "work", "return", "move", "record", "report", "test", "plan"})
+_OFTEN_NOUNS = frozenset(
+    {
+        "contact",
+        "support",
+        "review",
+        "visit",
+        "help",
+        "access",
+        "work",
+        "return",
+        "move",
+        "record",
+        "report",
+        "test",
+        "plan",
+    }
+)
 _NOUN_OBJECT = ci(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
 
 
@@ -89,12 +113,15 @@ def is_action(unit: Unit, folded: str) -> bool:
 
 
 # "Mum to attend the course. This will be weekly." The second sentence times the first.
-_BACK_REFERENCE = ci(r"^\W*(?:this|these|that|it|they|both|timescales?|when|by\s+when|frequency|to\s+be\s+(?:done|completed|reviewed))\b", _I)
+_BACK_REFERENCE = ci(
+    r"^\W*(?:this|these|that|it|they|both|timescales?|when|by\s+when|frequency|to\s+be\s+(?:done|completed|reviewed))\b",
+    _I,
+)
 
 
 def attach_follow_up_timescales(units: list[Unit], folded: str) -> None:
     """Give an action the timescales of a following non-action sentence that refers back to it."""
-    for previous, unit in zip(units, units[1:], strict=False):
+    for previous, unit in itertools.pairwise(units):
         if (
             previous.is_action
             and not unit.is_action

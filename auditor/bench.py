@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 import spacy
+import spacy.about
 
 from auditor import __version__
 from auditor.engine import Auditor
@@ -87,10 +88,12 @@ def measure(words: int = 200_000, repeats: int = 3) -> dict[str, float]:
 
 def run(words: int, repeats: int, out: TextIO) -> dict[str, float]:
     result = measure(words, repeats)
-    out.write(f"auditor {__version__}, spaCy {spacy.__version__}, Python {platform.python_version()}, one process\n")
+    out.write(f"auditor {__version__}, spaCy {spacy.about.__version__}, Python {platform.python_version()}, one process\n")
     out.write(f"corpus: {result['records']:.0f} records, {result['words']:.0f} words (sample records, repeated)\n")
     out.write(f"tokenization only : {result['tokenize_words_per_second']:>10,.0f} words/s\n")
-    out.write(f"full audit        : {result['audit_words_per_second']:>10,.0f} words/s ({result['audit_records_per_second']:,.0f} records/s)\n")
+    out.write(
+        f"full audit        : {result['audit_words_per_second']:>10,.0f} words/s ({result['audit_records_per_second']:,.0f} records/s)\n"
+    )
     verdict = "meets" if result["ratio"] >= TARGET_RATIO else "MISSES"
     out.write(f"ratio audit/tokenize: {result['ratio']:.2f} ({verdict} the {TARGET_RATIO:.2f} target)\n")
     out.write(json.dumps({k: round(v, 3) for k, v in result.items()}) + "\n")

@@ -121,7 +121,11 @@ def imperative_without_owner(doc: Doc, rule: Rule) -> Iterator[Hit]:
 def action_names_nobody(doc: Doc, rule: Rule) -> Iterator[Hit]:
     for unit, _start, _end in _ownerless(doc, (OwnerReason.noun_phrase, OwnerReason.unnamed)):
         start, end = _action_span(unit)
-        reason = "a noun phrase, not a task anyone owns" if unit.owner and unit.owner.reason is OwnerReason.noun_phrase else "no person, role or agency is named"
+        reason = (
+            "a noun phrase, not a task anyone owns"
+            if unit.owner and unit.owner.reason is OwnerReason.noun_phrase
+            else "no person, role or agency is named"
+        )
         yield Hit(start, end, reason)
 
 
@@ -150,12 +154,17 @@ def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
             continue  # a task for the adults around the pupil, not a target for the pupil
         vague = unit.vagueness
         if vague is not None:
-            yield Hit(vague.start, vague.end, "the target names no measure of progress (a number, level, frequency or count)")
+            yield Hit(
+                vague.start, vague.end, "the target names no measure of progress (a number, level, frequency or count)"
+            )
         elif not (vague is None and _OBSERVABLE_TARGET.search(text, start, end)):
             yield Hit(start, end, "the target names no measure of progress (a number, level, frequency or count)")
 
 
-_OBSERVABLE_TARGET = ci(r"\b(?:attend|complete|read|write|spell|use|bring|hand\s+in|practise|practice|join)\w*\b.*\b(?:each|every|daily|weekly|times?|minutes?|sessions?)\b", _I)
+_OBSERVABLE_TARGET = ci(
+    r"\b(?:attend|complete|read|write|spell|use|bring|hand\s+in|practise|practice|join)\w*\b.*\b(?:each|every|daily|weekly|times?|minutes?|sessions?)\b",
+    _I,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +206,10 @@ _CONSEQUENCE = ci(
 
 
 def _is_definite(unit: Unit) -> bool:
-    return any(t.kind not in (TimescaleKind.indefinite, TimescaleKind.frequency) for t in unit.timescales + unit.inherited_timescales)
+    return any(
+        t.kind not in (TimescaleKind.indefinite, TimescaleKind.frequency)
+        for t in unit.timescales + unit.inherited_timescales
+    )
 
 
 @check("CT001", reads=_ACTIONS)
@@ -211,7 +223,9 @@ def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
         in_sections.update(id(u) for u in members)
         if members and not any(_is_definite(u) for u in members):
             first, last = members[0], members[-1]
-            yield Hit(first.start, last.end, "a contingency plan with no date, deadline or meeting by which it is acted on")
+            yield Hit(
+                first.start, last.end, "a contingency plan with no date, deadline or meeting by which it is acted on"
+            )
     for unit in units:
         if id(unit) in in_sections or unit.context is None or unit.context.conditional is None:
             continue
@@ -243,7 +257,12 @@ def unexplained_acronym(doc: Doc, rule: Rule) -> Iterator[Hit]:
         # "DSL (designated safeguarding lead)": explained where it is used.
         if _EXPLAINED_HERE.match(text, match.end()):
             continue
-        yield Hit(match.start(), match.end(), f"{acronym} is not explained anywhere in the plan", {"acronym": acronym, "expansion": expansion})
+        yield Hit(
+            match.start(),
+            match.end(),
+            f"{acronym} is not explained anywhere in the plan",
+            {"acronym": acronym, "expansion": expansion},
+        )
 
 
 _EXPLAINED_HERE = re.compile(r"\s*\(\s*[a-z]")

@@ -65,11 +65,19 @@ def _root(
 
 @app.command()
 def check(
-    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT...", help="JSONL, CSV (UTF-8, UTF-16 or cp1252) or XLSX files.")],
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="INPUT...", help="JSONL, CSV (UTF-8, UTF-16 or cp1252) or XLSX files.")
+    ],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")] = None,
-    rules_dir: Annotated[Path | None, typer.Option("--rules", help="Folder of rule files (default: the shipped rules).")] = None,
-    scoring_file: Annotated[Path | None, typer.Option("--scoring", help="YAML file of scoring weights and grade thresholds.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+    ] = None,
+    rules_dir: Annotated[
+        Path | None, typer.Option("--rules", help="Folder of rule files (default: the shipped rules).")
+    ] = None,
+    scoring_file: Annotated[
+        Path | None, typer.Option("--scoring", help="YAML file of scoring weights and grade thresholds.")
+    ] = None,
     show_personal_data: Annotated[
         bool, typer.Option("--show-personal-data", help="Print possible personal data unmasked in findings.")
     ] = False,
@@ -122,15 +130,13 @@ def _audited(auditor: Any, batch: list[tuple[str, int, Record]]) -> Iterator[Rec
 def _atomic(path: Path) -> Iterator[TextIO]:
     """Write to a temporary file beside `path` and rename it into place only on success."""
     directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{path.name}.", suffix=".partial", delete=False
-    )
+    descriptor, partial = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".partial")
     try:
-        with handle:
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
             yield handle
-        os.replace(handle.name, path)
+        os.replace(partial, path)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        Path(partial).unlink(missing_ok=True)
         raise
 
 
@@ -177,7 +183,19 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-CSV_COLUMNS = ["id", "score", "grade", "rule_id", "category", "severity", "start", "end", "text", "message", "suggestion"]
+CSV_COLUMNS = [
+    "id",
+    "score",
+    "grade",
+    "rule_id",
+    "category",
+    "severity",
+    "start",
+    "end",
+    "text",
+    "message",
+    "suggestion",
+]
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -196,7 +214,17 @@ def _write_csv(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) ->
             writer.writerow([spreadsheet_safe(v) for v in head + [""] * 8])
         for finding in result.findings:
             c = finding.contract()
-            row = head + [c["rule_id"], c["category"], c["severity"], c["start"], c["end"], c["text"], c["message"], c["suggestion"]]
+            row = [
+                *head,
+                c["rule_id"],
+                c["category"],
+                c["severity"],
+                c["start"],
+                c["end"],
+                c["text"],
+                c["message"],
+                c["suggestion"],
+            ]
             writer.writerow([spreadsheet_safe(v) for v in row])
 
 
@@ -251,7 +279,9 @@ def list_rules(
     if output_format != "table":
         _fail("--format must be table or json")
     for rule in rules:
-        typer.echo(f"{rule.id}  {rule.name:<38} {rule.category.value:<30} {rule.severity.value:<6} {', '.join(t.value for t in rule.applies_to)}")
+        typer.echo(
+            f"{rule.id}  {rule.name:<38} {rule.category.value:<30} {rule.severity.value:<6} {', '.join(t.value for t in rule.applies_to)}"
+        )
         typer.echo(f"       {rule.message}")
         typer.echo(f"       cites: {rule.citation.source}, {rule.citation.paragraph}")
     typer.echo(f"{len(rules)} rules, rule set {rules.version()}")

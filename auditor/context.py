@@ -11,9 +11,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from auditor.casefold import ci
-from dataclasses import dataclass
 
 _I = re.IGNORECASE
 

@@ -98,11 +98,16 @@ ESCALATION_OUTCOME = ci(
 )
 
 
-_REPORTED = ci(r"\b(?:said|says|wants?|wanted|asked|asks|requested|requests|would\s+like|hopes?|wishes)\b", re.IGNORECASE)
+_REPORTED = ci(
+    r"\b(?:said|says|wants?|wanted|asked|asks|requested|requests|would\s+like|hopes?|wishes)\b", re.IGNORECASE
+)
 _DECIDED = ci(r"\b(?:decision|decided|agreed|authoris\w+|approved|endorsed)\b", re.IGNORECASE)
 
 # "Awaiting response", "no response received": an outcome word that says there is no outcome yet.
-_NOT_YET = ci(r"(?:awaiting|await|waiting\s+(?:for|on)|no|not|yet\s+to\s+(?:receive|get)|chas\w+|still)\s+(?:a\s+|any\s+|the\s+)?$", re.IGNORECASE)
+_NOT_YET = ci(
+    r"(?:awaiting|await|waiting\s+(?:for|on)|no|not|yet\s+to\s+(?:receive|get)|chas\w+|still)\s+(?:a\s+|any\s+|the\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _outcome_after(text: str, start: int, end: int) -> re.Match[str] | None:
@@ -173,7 +178,9 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
     for block_index, sentences in enumerate(block_sentences):
         classified = [_classify(text, s, e) for s, e in sentences]
         kinds = [
-            found[0] if found is not None and (found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, s, e)) else None
+            found[0]
+            if found is not None and (found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, s, e))
+            else None
             for found, (s, e) in zip(classified, sentences, strict=True)
         ]
         seen_kinds: set[DecisionKind] = set()
@@ -182,7 +189,13 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
             if escalation is not None:
                 outcome = _outcome_after(text, escalation.end(), blocks[-1][1])
                 escalations.append(
-                    Escalation(s, e, escalation.start(), escalation.end(), (outcome.start(), outcome.end()) if outcome else None)
+                    Escalation(
+                        s,
+                        e,
+                        escalation.start(),
+                        escalation.end(),
+                        (outcome.start(), outcome.end()) if outcome else None,
+                    )
                 )
             kind = kinds[index]
             if kind is None:

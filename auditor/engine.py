@@ -9,9 +9,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from auditor import pipeline
-from auditor.pipeline import text_of
-from auditor.findings import Category, Finding, RecordResult
 from auditor.checks import READS
+from auditor.findings import Category, Finding, RecordResult
+from auditor.pipeline import text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import Rule, RuleBook
 from auditor.scoring import ScoringConfig, score

@@ -31,7 +31,13 @@ class OwnerReason(StrEnum):
 
     @property
     def found(self) -> bool:
-        return self in (OwnerReason.subject, OwnerReason.who_column, OwnerReason.label, OwnerReason.agent, OwnerReason.tag)
+        return self in (
+            OwnerReason.subject,
+            OwnerReason.who_column,
+            OwnerReason.label,
+            OwnerReason.agent,
+            OwnerReason.tag,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,12 @@ _PASSIVE = ci(
 )
 _LEADING_NOISE = ci(r"^[\s\W\d]*?(?=[A-Za-z\[])")
 _TO_VERB = ci(r"\bto\s+(?P<verb>[a-z]+)\b", _I)
-_FINITE = ci(r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I)
-_PREPOSITION_BEFORE = ci(r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I)
+_FINITE = ci(
+    r"\b(?:will|shall|should|must|is|are|was|were|has|have|had|can|could|would|may|might|am|does|did|do)\b", _I
+)
+_PREPOSITION_BEFORE = ci(
+    r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I
+)
 _OWNER_ANYWHERE = ci(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
 
 
@@ -82,7 +92,11 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         if action is not None:
             start, end = action.start, action.end
     body = text[start:end]
-    for pattern, reason in ((_LABEL, OwnerReason.label), (_OWNER_LABEL, OwnerReason.label), (_SUBJECT_FIRST, OwnerReason.subject)):
+    for pattern, reason in (
+        (_LABEL, OwnerReason.label),
+        (_OWNER_LABEL, OwnerReason.label),
+        (_SUBJECT_FIRST, OwnerReason.subject),
+    ):
         match = pattern.search(body)
         if match is not None:
             return OwnerResult(reason, start + match.start("owner"), start + match.end("owner"))

@@ -84,7 +84,9 @@ def segmenter(doc: Doc) -> Doc:
 def context_marker(doc: Doc) -> Doc:
     """Conditional, prohibited, negated, hypothetical and historical marks on every unit."""
     units = doc._.units
-    for unit, marks in zip(units, context.mark_all(folded_text_of(doc), [(u.start, u.end) for u in units]), strict=True):
+    for unit, marks in zip(
+        units, context.mark_all(folded_text_of(doc), [(u.start, u.end) for u in units]), strict=True
+    ):
         unit.context = marks
     return doc
 
@@ -110,14 +112,20 @@ def timescale_finder(doc: Doc) -> Doc:
     unit_starts = [u.start for u in units]
     for section in doc._.sections:
         first = bisect.bisect_left(starts, section.heading_start)
-        heading = [t for t in found[first : bisect.bisect_left(starts, section.heading_end)] if t.end <= section.heading_end]
+        heading = [
+            t for t in found[first : bisect.bisect_left(starts, section.heading_end)] if t.end <= section.heading_end
+        ]
         if heading:
-            for unit in units[bisect.bisect_left(unit_starts, section.start) : bisect.bisect_left(unit_starts, section.end)]:
+            for unit in units[
+                bisect.bisect_left(unit_starts, section.start) : bisect.bisect_left(unit_starts, section.end)
+            ]:
                 unit.inherited_timescales = heading
     return doc
 
 
-@Language.component("auditor_owners", requires=["doc._.units", "doc._.context", "doc._.timescales"], assigns=["doc._.owners"])
+@Language.component(
+    "auditor_owners", requires=["doc._.units", "doc._.context", "doc._.timescales"], assigns=["doc._.owners"]
+)
 def owner_finder(doc: Doc) -> Doc:
     """Which units are actions, and for each action who owns it or why nobody does."""
     folded = folded_text_of(doc)
@@ -156,7 +164,9 @@ def personal_data_finder(doc: Doc) -> Doc:
         taken = [(p.start, p.end) for p in found]
         for ent in doc.ents:
             if ent.label_ == "PERSON" and not any(s < ent.end_char and ent.start_char < e for s, e in taken):
-                found.append(personal_data.PersonalData(personal_data.PersonalDataKind.name, ent.start_char, ent.end_char))
+                found.append(
+                    personal_data.PersonalData(personal_data.PersonalDataKind.name, ent.start_char, ent.end_char)
+                )
         found.sort(key=lambda p: p.start)
     doc._.personal_data = found
     return doc
@@ -185,7 +195,9 @@ def build(model: str | None = None) -> Language:
         try:
             nlp = spacy.load(name, exclude=["lemmatizer", "textcat", "textcat_multilabel"])
         except OSError:
-            raise ValueError(f"spaCy pipeline {name!r} is not installed; unset AUDITOR_SPACY_MODEL to use the default") from None
+            raise ValueError(
+                f"spaCy pipeline {name!r} is not installed; unset AUDITOR_SPACY_MODEL to use the default"
+            ) from None
     else:
         nlp = spacy.blank("en")
     for component in COMPONENTS:

@@ -69,7 +69,9 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _record_level(self) -> Rule:
         if self.category not in RECORD_LEVEL_CATEGORIES:
-            raise ValueError(f"category {self.category.value!r} is case level; record rules use a record-level category")
+            raise ValueError(
+                f"category {self.category.value!r} is case level; record rules use a record-level category"
+            )
         return self
 
     def applies(self, record_type: RecordType, plan_type: PlanType | None) -> bool:

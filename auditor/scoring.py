@@ -10,7 +10,6 @@ reaches, else inadequate. Every number is configurable (a YAML file passed as `-
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -53,9 +52,9 @@ class ScoringConfig(BaseModel):
 
 def score(findings: list[Finding], config: ScoringConfig) -> tuple[int, Grade]:
     """The record's score (0-100) and grade, by the formula in this module's docstring."""
-    per_rule: Counter[str] = Counter()
+    per_rule: dict[str, float] = {}
     for finding in findings:
-        per_rule[finding.rule_id] += config.weights[finding.severity]
+        per_rule[finding.rule_id] = per_rule.get(finding.rule_id, 0.0) + config.weights[finding.severity]
     deduction = sum(min(config.rule_cap, total) for total in per_rule.values())
     value = max(0, round(100 - deduction))
     return value, grade(value, config)

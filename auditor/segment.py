@@ -82,16 +82,59 @@ class Unit:
 # Headings
 
 _HEADINGS: list[tuple[SectionKind, re.Pattern[str]]] = [
-    (SectionKind.contingency, re.compile(r"contingenc|plan\s*b\b|if\s+(?:the\s+)?plan\s+(?:does\s+not|doesn't)\s+work|what\s+(?:will|we\s+will)\s+do\s+if|what\s+happens\s+if|bottom\s+lines?", re.I)),
-    (SectionKind.change, re.compile(r"what\s+(?:needs|has)\s+to\s+change|(?:what|how)\s+(?:will\s+)?(?:we|you|i|everyone)\s+(?:will\s+)?know|outcomes?|goals?|what\s+(?:does|will)\s+(?:good|success)\s+look|desired|what\s+we\s+want\s+to\s+(?:see|achieve)|wants?\s+to\s+be\s+different|aims?|what\s+will\s+be\s+different|changes?\s+needed|success\s+(?:looks|will)|scaling", re.I)),
-    (SectionKind.voice, re.compile(
-        r"voice|wishes\s+and\s+feelings|views,?\s+wishes|(?:child|children|young\s+person|yp|\b[A-Z])(?:'s|s')?\s+views?|^\s*(?:my\s+)?views?\s*$|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me"
-        r"|what\s+(?:child\s+[A-Z]|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks?|wants?|told|feels?)", re.I)),
-    (SectionKind.actions, re.compile(r"actions?|what\s+(?:will|needs\s+to)\s+(?:happen|be\s+done)|who\s+will\s+do\s+what|next\s+steps|^\s*(?:the\s+|my\s+|our\s+|agreed\s+)?plan\s*$|tasks?|targets?|agreed|(?:how|what)\s+we\s+will\s+do|support\s+(?:plan|offered|to\s+be)|what\s+i\s+will\s+do|my\s+plan|recommendations?|what\s+are\s+we\s+going\s+to\s+do", re.I)),
-    (SectionKind.worries, re.compile(r"worr|concerns?|risks?|danger|harm|complicating|what\s+(?:isn't|is\s+not)\s+working|needs?\b", re.I)),
-    (SectionKind.strengths, re.compile(r"strengths?|working\s+well|what\s+is\s+going\s+well|protective|positives?|progress", re.I)),
-    (SectionKind.decision, re.compile(r"decision|rationale|management\s+oversight|manager'?s?\s+(?:comments|oversight)|outcome\s+of\s+discussion", re.I)),
-    (SectionKind.background, re.compile(r"background|history|summary|reason\s+for|presenting|context|family\s+composition|chronology|analysis|discussion|update|observations?", re.I)),
+    (
+        SectionKind.contingency,
+        re.compile(
+            r"contingenc|plan\s*b\b|if\s+(?:the\s+)?plan\s+(?:does\s+not|doesn't)\s+work|what\s+(?:will|we\s+will)\s+do\s+if|what\s+happens\s+if|bottom\s+lines?",
+            re.I,
+        ),
+    ),
+    (
+        SectionKind.change,
+        re.compile(
+            r"what\s+(?:needs|has)\s+to\s+change|(?:what|how)\s+(?:will\s+)?(?:we|you|i|everyone)\s+(?:will\s+)?know|outcomes?|goals?|what\s+(?:does|will)\s+(?:good|success)\s+look|desired|what\s+we\s+want\s+to\s+(?:see|achieve)|wants?\s+to\s+be\s+different|aims?|what\s+will\s+be\s+different|changes?\s+needed|success\s+(?:looks|will)|scaling",
+            re.I,
+        ),
+    ),
+    (
+        SectionKind.voice,
+        re.compile(
+            r"voice|wishes\s+and\s+feelings|views,?\s+wishes|(?:child|children|young\s+person|yp|\b[A-Z])(?:'s|s')?\s+views?|^\s*(?:my\s+)?views?\s*$|in\s+(?:my|their|his|her)\s+own\s+words|about\s+me"
+            r"|what\s+(?:child\s+[A-Z]|[A-Z]\b|the\s+child|the\s+young\s+person|i|he|she)\s+(?:says|said|thinks?|wants?|told|feels?)",
+            re.I,
+        ),
+    ),
+    (
+        SectionKind.actions,
+        re.compile(
+            r"actions?|what\s+(?:will|needs\s+to)\s+(?:happen|be\s+done)|who\s+will\s+do\s+what|next\s+steps|^\s*(?:the\s+|my\s+|our\s+|agreed\s+)?plan\s*$|tasks?|targets?|agreed|(?:how|what)\s+we\s+will\s+do|support\s+(?:plan|offered|to\s+be)|what\s+i\s+will\s+do|my\s+plan|recommendations?|what\s+are\s+we\s+going\s+to\s+do",
+            re.I,
+        ),
+    ),
+    (
+        SectionKind.worries,
+        re.compile(
+            r"worr|concerns?|risks?|danger|harm|complicating|what\s+(?:isn't|is\s+not)\s+working|needs?\b", re.I
+        ),
+    ),
+    (
+        SectionKind.strengths,
+        re.compile(r"strengths?|working\s+well|what\s+is\s+going\s+well|protective|positives?|progress", re.I),
+    ),
+    (
+        SectionKind.decision,
+        re.compile(
+            r"decision|rationale|management\s+oversight|manager'?s?\s+(?:comments|oversight)|outcome\s+of\s+discussion",
+            re.I,
+        ),
+    ),
+    (
+        SectionKind.background,
+        re.compile(
+            r"background|history|summary|reason\s+for|presenting|context|family\s+composition|chronology|analysis|discussion|update|observations?",
+            re.I,
+        ),
+    ),
 ]
 
 _HEADING_LINE = re.compile(r"^\s*(?:#+\s*|\d+[.)]\s+)?(?P<label>[A-Za-z][^\n:|]{1,70}?)\s*(?::\s*|\s*[-–—]\s*$|$)")
@@ -107,9 +150,16 @@ _NOT_SENTENCE_END = re.compile(
     re.I,
 )
 
-_WHO_HEADER = re.compile(r"^(?:who|by\s+whom|responsible|lead|owner|person\s+responsible|who\s+will\s+do\s+it|lead\s+professional|agency)\b", re.I)
-_WHEN_HEADER = re.compile(r"^(?:when|by\s+when|timescales?|date|deadline|due|target\s+date|by\s+date|frequency|review\s+date)\b", re.I)
-_ACTION_HEADER = re.compile(r"^(?:actions?|what|task|what\s+will\s+happen|what\s+needs\s+to\s+happen|intervention|support|target|step)\b", re.I)
+_WHO_HEADER = re.compile(
+    r"^(?:who|by\s+whom|responsible|lead|owner|person\s+responsible|who\s+will\s+do\s+it|lead\s+professional|agency)\b",
+    re.I,
+)
+_WHEN_HEADER = re.compile(
+    r"^(?:when|by\s+when|timescales?|date|deadline|due|target\s+date|by\s+date|frequency|review\s+date)\b", re.I
+)
+_ACTION_HEADER = re.compile(
+    r"^(?:actions?|what|task|what\s+will\s+happen|what\s+needs\s+to\s+happen|intervention|support|target|step)\b", re.I
+)
 
 
 def heading_kind(label: str) -> SectionKind | None:
@@ -178,7 +228,11 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
             return SectionKind.other, line.end
         return None
     # A line that reads like an action ("Actions agreed to be shared with Mum") is not a heading.
-    if kind is SectionKind.actions and not body.endswith(":") and re.search(r"\b(?:will|should|must|to\s+be)\b", label, re.I):
+    if (
+        kind is SectionKind.actions
+        and not body.endswith(":")
+        and re.search(r"\b(?:will|should|must|to\s+be)\b", label, re.I)
+    ):
         return None
     return kind, line.end
 
@@ -186,10 +240,19 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
 def _list_heading(line: _Line, lines: list[_Line], index: int) -> tuple[SectionKind, int] | None:
     """'Where I live' above a bulleted list: a heading by position, though no known words."""
     body = line.text.strip()
-    if len(body.split()) > 6 or body.endswith((".", ";", ",", "!", "?")) or "|" in body or _LIST_MARKER.match(line.text):
+    if (
+        len(body.split()) > 6
+        or body.endswith((".", ";", ",", "!", "?"))
+        or "|" in body
+        or _LIST_MARKER.match(line.text)
+    ):
         return None
     following = next((candidate for candidate in lines[index + 1 :] if candidate.text.strip()), None)
-    if following is None or following is not lines[min(index + 1, len(lines) - 1)] or not _LIST_MARKER.match(following.text):
+    if (
+        following is None
+        or following is not lines[min(index + 1, len(lines) - 1)]
+        or not _LIST_MARKER.match(following.text)
+    ):
         return None
     return heading_kind(body) or SectionKind.other, line.end
 
@@ -344,7 +407,12 @@ def segment(text: str) -> Segmentation:
             previous_unit_line = line
             continue
         # An indented line right under a list item continues it.
-        if previous_unit_line is not None and units and line.text[:1] in (" ", "\t") and units[-1].layout is Layout.list:
+        if (
+            previous_unit_line is not None
+            and units
+            and line.text[:1] in (" ", "\t")
+            and units[-1].layout is Layout.list
+        ):
             last = units[-1]
             s, e = _strip(text, last.start, line.end)
             units[-1] = Unit(s, e, text[s:e], Layout.list, last.section)
@@ -377,13 +445,22 @@ def _looks_like_line_item(text: str, start: int, line: _Line, lines: list[_Line]
     if length > 200:
         return False
     following = lines[index + 1] if index + 1 < len(lines) else None
-    if following is not None and following.text.strip() and not _ends_sentence(line.text):
-        # A hard-wrapped sentence continues on the next line: it starts in lower case, or this
-        # line is as long as editors wrap at.
-        if following.text[:1].islower() or (length >= 65 and not _LIST_MARKER.match(following.text) and "|" not in following.text):
-            return False
+    # A hard-wrapped sentence continues on the next line: it starts in lower case, or this line is
+    # as long as editors wrap at.
+    if (
+        following is not None
+        and following.text.strip()
+        and not _ends_sentence(line.text)
+        and (
+            following.text[:1].islower()
+            or (length >= 65 and not _LIST_MARKER.match(following.text) and "|" not in following.text)
+        )
+    ):
+        return False
     neighbours = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
-    if any(n.text.strip() and not _ends_sentence(n.text) and len(n.text) > 60 for n in neighbours if n is lines[index - 1]):
+    if any(
+        n.text.strip() and not _ends_sentence(n.text) and len(n.text) > 60 for n in neighbours if n is lines[index - 1]
+    ):
         return False  # the previous line was wrapped prose that continues here
     return any(n.text.strip() for n in neighbours) or not _ends_sentence(line.text) or length < 120
 

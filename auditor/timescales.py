@@ -69,13 +69,12 @@ GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|p
 
 _FLAGS = re.IGNORECASE
 
-_DATE_NUMERIC = ci(
-    r"(?<![\d/.£$-])(?P<d>[0-3]?\d)[./](?P<m>[01]?\d)(?:[./](?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)", _FLAGS
-)
+_DATE_NUMERIC = ci(r"(?<![\d/.£$-])(?P<d>[0-3]?\d)[./](?P<m>[01]?\d)(?:[./](?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)", _FLAGS)
 _DATE_ISO = ci(r"(?<!\d)(?P<y>20\d{2})-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)(?!\d)")
 _WEEK_OF = r"(?:(?:w/?c|w/?b|wc|wb|week\s+commencing|week\s+beginning|week\s+of)\.?\s*)"
 _DAY_MONTH = ci(
-    rf"(?P<d>[0-3]?\d){ORDINAL}?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})\b\.?(?:,?\s+(?P<y>\d{{4}}|\d{{2}})(?![\d:]))?", _FLAGS
+    rf"(?P<d>[0-3]?\d){ORDINAL}?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})\b\.?(?:,?\s+(?P<y>\d{{4}}|\d{{2}})(?![\d:]))?",
+    _FLAGS,
 )
 _MONTH_DAY = ci(rf"(?P<mon>{MONTH_NAME})\.?\s+(?P<d>[0-3]?\d){ORDINAL}?\b(?:,?\s+(?P<y>\d{{4}}))?", _FLAGS)
 # What may stand before a worded date and belongs to it: "w/c", "Tuesday", "the".
@@ -93,7 +92,9 @@ _RELATIVE_WITHIN = ci(
     r"(?:'?\s*time)?\b",
     _FLAGS,
 )
-_RELATIVE_NEXT = ci(r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming)\s+(?P<unit>fortnight|week|month)\b", _FLAGS)
+_RELATIVE_NEXT = ci(
+    r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming)\s+(?P<unit>fortnight|week|month)\b", _FLAGS
+)
 _DAY_OF_MONTH = ci(rf"\b(?:by|on|before|until)\s+the\s+(?P<d>[0-3]?\d){ORDINAL}\b(?!\s+(?:of\s+)?{MONTH_NAME})", _FLAGS)
 _RELATIVE_BARE = ci(
     rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s))\s*(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
@@ -142,7 +143,10 @@ _INDEFINITE = ci(
     _FLAGS,
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
-_NOT_A_DATE_BEFORE = ci(r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$", _FLAGS)
+_NOT_A_DATE_BEFORE = ci(
+    r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$",
+    _FLAGS,
+)
 _NOT_A_DATE_AFTER = ci(
     r"\s*(?:sessions?|appointments?|visits?|of\s|%|points?|on\s+(?:the|a|her|his|their|my)\s+(?:\w+\s+){0,2}(?:scale|sdq|ladder|thermometer))",
     _FLAGS,
@@ -169,7 +173,8 @@ def find_timescales(original: str, recorded_at: date | None = None, folded: str 
     for match in _anchored(text, starts, "indefinite", _INDEFINITE):
         found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
     return [
-        dataclasses.replace(t, text=original[t.start : t.end]) for t in _anchor_relatives(text, _longest_non_overlapping(found))
+        dataclasses.replace(t, text=original[t.start : t.end])
+        for t in _anchor_relatives(text, _longest_non_overlapping(found))
     ]
 
 
@@ -186,10 +191,16 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
         following = found[index + 1] if index + 1 < len(found) else None
         link = _ANCHOR_LINK.match(text, item.end)
         meeting = _MEETING_NAME.match(text, link.end()) if link is not None else None
-        if item.kind is TimescaleKind.relative and meeting is not None and (following is None or following.start >= meeting.start()):
+        if (
+            item.kind is TimescaleKind.relative
+            and meeting is not None
+            and (following is None or following.start >= meeting.start())
+        ):
             # "within 2 weeks of the RCPC": counted from a meeting whose date is not given.
             end = meeting.end()
-            merged.append(Timescale(TimescaleKind.meeting, item.start, end, text[item.start : end], None, anchor=meeting.group()))
+            merged.append(
+                Timescale(TimescaleKind.meeting, item.start, end, text[item.start : end], None, anchor=meeting.group())
+            )
             index += 1
             while index < len(found) and found[index].start < end:
                 index += 1
@@ -208,7 +219,9 @@ def _anchor_relatives(text: str, found: list[Timescale]) -> list[Timescale]:
                 if relative
                 else following.due
             )
-            merged.append(Timescale(TimescaleKind.relative, item.start, following.end, text[item.start : following.end], due))
+            merged.append(
+                Timescale(TimescaleKind.relative, item.start, following.end, text[item.start : following.end], due)
+            )
             index += 2
             continue
         merged.append(item)
@@ -309,6 +322,7 @@ def _end_of_month(year: int, month: int) -> date:
 
 def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timescale]:
     out: list[Timescale] = []
+    due: date | None
     for match in _DATE_ISO.finditer(text):
         try:
             due = date(int(match["y"]), int(match["m"]), int(match["d"]))
@@ -332,7 +346,7 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
             start = week_of.start()
         try:
             if match["y"]:
-                due: date | None = date(expand_year(int(match["y"])), month, day)
+                due = date(expand_year(int(match["y"])), month, day)
             else:
                 due = _next_occurrence(month, day, recorded_at)
         except ValueError:
@@ -348,7 +362,11 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
         if match["mon"] == "may" and match.re is _MONTH_DAY and not match["y"]:
             continue  # "may 2" is more often "may", the verb, than the 2nd of May
         try:
-            due = date(expand_year(int(match["y"])), month, day) if match["y"] else _next_occurrence(month, day, recorded_at)
+            due = (
+                date(expand_year(int(match["y"])), month, day)
+                if match["y"]
+                else _next_occurrence(month, day, recorded_at)
+            )
         except ValueError:
             continue
         prefix = _DATE_PREFIX.search(text, max(0, match.start() - 30), match.start())
@@ -419,12 +437,22 @@ def _relatives(text: str, recorded_at: date | None, starts: _Starts) -> list[Tim
             due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)
             out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
     for match in _anchored(text, starts, "named", _DAY_OF_MONTH):
-        out.append(Timescale(TimescaleKind.date, match.start(), match.end(), match.group(), _day_of_month(int(match["d"]), recorded_at)))
+        out.append(
+            Timescale(
+                TimescaleKind.date,
+                match.start(),
+                match.end(),
+                match.group(),
+                _day_of_month(int(match["d"]), recorded_at),
+            )
+        )
     for match in _anchored(text, starts, "within", _RELATIVE_NEXT):
         due = _unit_days(1, match["unit"], "", recorded_at)
         out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
     for match in _anchored(text, starts, "named", _RELATIVE_NAMED):
-        out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at)))
+        out.append(
+            Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at))
+        )
     return out
 
 
@@ -446,7 +474,9 @@ def _named_due(match: re.Match[str], recorded_at: date | None) -> date | None:
             return recorded_at + timedelta(days=(4 - recorded_at.weekday()) % 7 + (7 if following else 0))
         if period == "month":
             if following:
-                year, month = (recorded_at.year + 1, 1) if recorded_at.month == 12 else (recorded_at.year, recorded_at.month + 1)
+                year, month = (
+                    (recorded_at.year + 1, 1) if recorded_at.month == 12 else (recorded_at.year, recorded_at.month + 1)
+                )
                 return _end_of_month(year, month)
             return _end_of_month(recorded_at.year, recorded_at.month)
         if "half" in period:

@@ -9,9 +9,9 @@ success is measured ("95% attendance", "a reading age of 9").
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from auditor.casefold import ci
-from dataclasses import dataclass
 
 _I = re.IGNORECASE
 
@@ -62,7 +62,9 @@ class Vagueness:
 
 
 # Verbs of thought: "consider a referral" commits nobody to making one, whatever follows.
-MENTAL = ci(r"\b(?:consider|explore|think\s+about|look\s+(?:into|at)|try\s+to|be\s+aware|keep\s+in\s+mind)\b", re.IGNORECASE)
+MENTAL = ci(
+    r"\b(?:consider|explore|think\s+about|look\s+(?:into|at)|try\s+to|be\s+aware|keep\s+in\s+mind)\b", re.IGNORECASE
+)
 
 
 def find_vagueness(text: str, start: int, end: int) -> Vagueness | None:

@@ -56,12 +56,20 @@ CHILDREN = [
 ]  # fmt: skip
 
 # Anonymised placeholders left by exports and redaction tools.
-PLACEHOLDERS = [r"\[\s*(?:name|child|mother|father|mum|dad|redacted|[A-Z ]{1,20})\s*\]", r"x{2,}", r"\*{3,}", r"<\s*name\s*>", r"\{\s*name\s*\}"]
+PLACEHOLDERS = [
+    r"\[\s*(?:name|child|mother|father|mum|dad|redacted|[A-Z ]{1,20})\s*\]",
+    r"x{2,}",
+    r"\*{3,}",
+    r"<\s*name\s*>",
+    r"\{\s*name\s*\}",
+]
 
 PRONOUNS = [r"i", r"we", r"he", r"she", r"they", r"you"]
 
 _ROLE_ALT = alternation(ROLES + FAMILY)
-CHILD_MENTION = ci(rf"^(?:(?:the|her|his|their|my)\s+)?(?:{alternation(CHILDREN)}|{alternation(PLACEHOLDERS)}|i)$", re.IGNORECASE)
+CHILD_MENTION = ci(
+    rf"^(?:(?:the|her|his|their|my)\s+)?(?:{alternation(CHILDREN)}|{alternation(PLACEHOLDERS)}|i)$", re.IGNORECASE
+)
 _CHILD_ALT = alternation(CHILDREN)
 _PLACEHOLDER_ALT = alternation(PLACEHOLDERS)
 
@@ -85,18 +93,162 @@ MODAL = (
 
 # Base forms of the verbs plans are written with. A line that starts with one is a bare imperative.
 ACTION_VERBS = frozenset(
-    """
-    accompany access achieve act address advise advocate agree allow apply arrange ask assess attend avoid
-    be book bring build buy call carry challenge change chase check clean clear collect complete comply
-    consider consult contact continue contribute convene co-ordinate coordinate create deliver demonstrate
-    develop discuss do drop email encourage engage enrol ensure establish evidence explain explore facilitate
-    feed find follow gather get give go help hold identify implement improve increase inform install invite
-    keep learn liaise limit link listen look maintain make manage meet monitor move notify obtain offer organise
-    participate pay pick plan prepare prevent prioritise promote protect provide pursue put raise read receive
-    record reduce refer register reinforce remain remind remove repair report request research respond return
-    review ring see seek send set share show sign speak start stay stop submit supervise support sustain take
-    talk teach tell test text think tidy track try undertake understand update use visit wake walk work write
-    """.split()
+    [
+        "accompany",
+        "access",
+        "achieve",
+        "act",
+        "address",
+        "advise",
+        "advocate",
+        "agree",
+        "allow",
+        "apply",
+        "arrange",
+        "ask",
+        "assess",
+        "attend",
+        "avoid",
+        "be",
+        "book",
+        "bring",
+        "build",
+        "buy",
+        "call",
+        "carry",
+        "challenge",
+        "change",
+        "chase",
+        "check",
+        "clean",
+        "clear",
+        "collect",
+        "complete",
+        "comply",
+        "consider",
+        "consult",
+        "contact",
+        "continue",
+        "contribute",
+        "convene",
+        "co-ordinate",
+        "coordinate",
+        "create",
+        "deliver",
+        "demonstrate",
+        "develop",
+        "discuss",
+        "do",
+        "drop",
+        "email",
+        "encourage",
+        "engage",
+        "enrol",
+        "ensure",
+        "establish",
+        "evidence",
+        "explain",
+        "explore",
+        "facilitate",
+        "feed",
+        "find",
+        "follow",
+        "gather",
+        "get",
+        "give",
+        "go",
+        "help",
+        "hold",
+        "identify",
+        "implement",
+        "improve",
+        "increase",
+        "inform",
+        "install",
+        "invite",
+        "keep",
+        "learn",
+        "liaise",
+        "limit",
+        "link",
+        "listen",
+        "look",
+        "maintain",
+        "make",
+        "manage",
+        "meet",
+        "monitor",
+        "move",
+        "notify",
+        "obtain",
+        "offer",
+        "organise",
+        "participate",
+        "pay",
+        "pick",
+        "plan",
+        "prepare",
+        "prevent",
+        "prioritise",
+        "promote",
+        "protect",
+        "provide",
+        "pursue",
+        "put",
+        "raise",
+        "read",
+        "receive",
+        "record",
+        "reduce",
+        "refer",
+        "register",
+        "reinforce",
+        "remain",
+        "remind",
+        "remove",
+        "repair",
+        "report",
+        "request",
+        "research",
+        "respond",
+        "return",
+        "review",
+        "ring",
+        "see",
+        "seek",
+        "send",
+        "set",
+        "share",
+        "show",
+        "sign",
+        "speak",
+        "start",
+        "stay",
+        "stop",
+        "submit",
+        "supervise",
+        "support",
+        "sustain",
+        "take",
+        "talk",
+        "teach",
+        "tell",
+        "test",
+        "text",
+        "think",
+        "tidy",
+        "track",
+        "try",
+        "undertake",
+        "understand",
+        "update",
+        "use",
+        "visit",
+        "wake",
+        "walk",
+        "work",
+        "write",
+    ]
 )
 
 # Finite forms that make a line a statement of fact, not a task: "Mum is struggling", "He said".

@@ -29,12 +29,8 @@ C, P, N, Y, H = MARKS
 
 CASES = [
     # Conditionals (contingency triggers).
-    pytest.param(
-        "If Mum does not attend, the LA will consider PLO.", {C, N}, {P, H}, id="if-does-not-attend"
-    ),
-    pytest.param(
-        "Should Dad fail to attend, contact will be suspended.", {C}, {P, H}, id="should-dad-fail"
-    ),
+    pytest.param("If Mum does not attend, the LA will consider PLO.", {C, N}, {P, H}, id="if-does-not-attend"),
+    pytest.param("Should Dad fail to attend, contact will be suspended.", {C}, {P, H}, id="should-dad-fail"),
     pytest.param(
         "Unless Mum engages with the recovery service, contact will remain supervised.",
         {C},
@@ -66,9 +62,7 @@ CASES = [
         id="as-long-as",
     ),
     # Prohibitions.
-    pytest.param(
-        "Dad not to have unsupervised contact with Child A.", {P}, {C, H}, id="dad-not-to"
-    ),
+    pytest.param("Dad not to have unsupervised contact with Child A.", {P}, {C, H}, id="dad-not-to"),
     pytest.param("Mum must not allow Dad into the family home.", {P}, {C, H}, id="must-not"),
     pytest.param(
         "No unsupervised contact between Dad and the children.",
@@ -83,9 +77,7 @@ CASES = [
         {C, H},
         id="should-not-is-not-conditional",
     ),
-    pytest.param(
-        "Dad is not allowed to stay overnight at the family home.", {P}, {C, H}, id="not-allowed"
-    ),
+    pytest.param("Dad is not allowed to stay overnight at the family home.", {P}, {C, H}, id="not-allowed"),
     # Negated, and history.
     pytest.param(
         "Mum will not be able to attend on Tuesdays.",
@@ -104,9 +96,7 @@ CASES = [
     pytest.param("Child A was seen alone at school.", {H}, {C, P, N}, id="was-seen"),
     # Hypothetical.
     pytest.param("Mum may need support with housing.", {Y}, {C, P, H}, id="may-need"),
-    pytest.param(
-        "It is hoped that Dad will complete the course.", {Y}, {C, P, H}, id="it-is-hoped"
-    ),
+    pytest.param("It is hoped that Dad will complete the course.", {Y}, {C, P, H}, id="it-is-hoped"),
     pytest.param(
         "Dad would benefit from a referral to the recovery service.",
         {Y},

@@ -108,15 +108,11 @@ def test_is_working_day(day: date, expected: bool) -> None:
     [
         # Thu 24.12.20 + 10: 29, 30, 31 Dec, 4, 5, 6, 7, 8, 11, 12 Jan (25, 28 Dec and 1 Jan are
         # bank holidays).
-        pytest.param(
-            date(2020, 12, 24), 10, date(2021, 1, 12), id="christmas-2020-10-working-days"
-        ),
+        pytest.param(date(2020, 12, 24), 10, date(2021, 1, 12), id="christmas-2020-10-working-days"),
         # Fri 18.12.20 + 5: 21, 22, 23, 24, 29 Dec.
         pytest.param(date(2020, 12, 18), 5, date(2020, 12, 29), id="christmas-2020-5-working-days"),
         # Sat 26.12.20 + 1: Sun 27 and Mon 28 (bank holiday) skipped.
-        pytest.param(
-            date(2020, 12, 26), 1, date(2020, 12, 29), id="from-a-saturday-over-boxing-day"
-        ),
+        pytest.param(date(2020, 12, 26), 1, date(2020, 12, 29), id="from-a-saturday-over-boxing-day"),
         # Mon 29.3.21 + 10: 30, 31 Mar, 1, 6, 7, 8, 9, 12, 13, 14 Apr (2 and 5 Apr bank holidays).
         pytest.param(date(2021, 3, 29), 10, date(2021, 4, 14), id="easter-2021-10-working-days"),
         pytest.param(date(2021, 4, 1), 1, date(2021, 4, 6), id="maundy-thursday-next-working-day"),
@@ -125,9 +121,7 @@ def test_is_working_day(day: date, expected: bool) -> None:
         # Fri 30.4.21 + 5: 4, 5, 6, 7, 10 May (3 May bank holiday).
         pytest.param(date(2021, 4, 30), 5, date(2021, 5, 10), id="early-may-2021"),
         # Mon 20.12.21 + 20: 21-24 Dec (4), 29-31 Dec (7), 4-7 Jan (11), 10-14 (16), 17-20 (20).
-        pytest.param(
-            date(2021, 12, 20), 20, date(2022, 1, 20), id="christmas-2021-20-working-days"
-        ),
+        pytest.param(date(2021, 12, 20), 20, date(2022, 1, 20), id="christmas-2021-20-working-days"),
         pytest.param(date(2021, 3, 5), 1, date(2021, 3, 8), id="friday-plus-one-is-monday"),
         pytest.param(date(2021, 3, 8), 0, date(2021, 3, 8), id="zero-is-the-start-date"),
     ],

@@ -73,9 +73,7 @@ DECISION_CASES = [
         EXPLICIT,
         id="close-rationale-label",
     ),
-    pytest.param(
-        "Case to close as Mum has moved out of the area.", K.close, EXPLICIT, id="case-to-close-as"
-    ),
+    pytest.param("Case to close as Mum has moved out of the area.", K.close, EXPLICIT, id="case-to-close-as"),
     pytest.param(
         "Case to close. Child A is now settled at home and there are no further concerns.",
         K.close,
@@ -90,9 +88,7 @@ DECISION_CASES = [
         EXPLICIT,
         id="nfa-as",
     ),
-    pytest.param(
-        "Strategy discussion held. Decision: NFA.", K.no_further_action, NONE, id="nfa-no-reason"
-    ),
+    pytest.param("Strategy discussion held. Decision: NFA.", K.no_further_action, NONE, id="nfa-no-reason"),
     # Step down.
     pytest.param(
         "Step down to early help because Mum has engaged well and the home conditions have improved.",
@@ -108,9 +104,7 @@ DECISION_CASES = [
         IMPLICIT,
         id="end-cp-plan-implicit",
     ),
-    pytest.param(
-        "Conference decision: CP plan to end.", K.end_plan, NONE, id="end-cp-plan-no-reason"
-    ),
+    pytest.param("Conference decision: CP plan to end.", K.end_plan, NONE, id="end-cp-plan-no-reason"),
     # Letter before proceedings.
     pytest.param(
         "Decision not to issue LBP because Mum has moved into the refuge and Dad has no contact.",
@@ -126,18 +120,14 @@ DECISION_CASES = [
         EXPLICIT,
         id="no-s20-as",
     ),
-    pytest.param(
-        "Section 20 accommodation will not be offered.", K.no_s20, NONE, id="no-s20-no-reason"
-    ),
+    pytest.param("Section 20 accommodation will not be offered.", K.no_s20, NONE, id="no-s20-no-reason"),
 ]
 
 
 @pytest.mark.parametrize(("text", "kind", "rationale"), DECISION_CASES)
 def test_decision_and_rationale(text: str, kind: DecisionKind, rationale: str | None) -> None:
     decisions, _escalations = find_decisions(text)
-    assert [d.kind for d in decisions] == [kind], [
-        (d.kind.value, text[d.cue_start : d.cue_end]) for d in decisions
-    ]
+    assert [d.kind for d in decisions] == [kind], [(d.kind.value, text[d.cue_start : d.cue_end]) for d in decisions]
     found = decisions[0].rationale
     if rationale is None:
         assert found is None, f"reason found: {text[found.start : found.end]!r}"

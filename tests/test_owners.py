@@ -46,24 +46,16 @@ def _bare(words: str) -> str:
 NAMED_CASES = [
     pytest.param("Mum to attend all contact sessions.", OwnerReason.subject, "Mum", id="mum-to"),
     pytest.param("SW will visit Child A weekly.", OwnerReason.subject, "SW", id="sw-will"),
-    pytest.param(
-        "I will complete the referral to CAMHS by Friday.", OwnerReason.subject, "I", id="i-will"
-    ),
-    pytest.param(
-        "We will review the plan at the next core group.", OwnerReason.subject, "We", id="we-will"
-    ),
-    pytest.param(
-        "Child A to attend school every day.", OwnerReason.subject, "Child A", id="child-a-to"
-    ),
+    pytest.param("I will complete the referral to CAMHS by Friday.", OwnerReason.subject, "I", id="i-will"),
+    pytest.param("We will review the plan at the next core group.", OwnerReason.subject, "We", id="we-will"),
+    pytest.param("Child A to attend school every day.", OwnerReason.subject, "Child A", id="child-a-to"),
     pytest.param(
         "[NAME] to attend the parenting course.",
         OwnerReason.subject,
         "[NAME]",
         id="name-placeholder-to",
     ),
-    pytest.param(
-        "XXX to attend the GP appointment on 12.3.21.", OwnerReason.subject, "XXX", id="xxx-to"
-    ),
+    pytest.param("XXX to attend the GP appointment on 12.3.21.", OwnerReason.subject, "XXX", id="xxx-to"),
     pytest.param(
         "Dad and his partner to attend the Caring Dads programme.",
         OwnerReason.subject,
@@ -88,9 +80,7 @@ NAMED_CASES = [
         "Maternal grandmother",
         id="maternal-grandmother",
     ),
-    pytest.param(
-        "Mum has agreed to attend counselling.", OwnerReason.subject, "Mum", id="has-agreed-to"
-    ),
+    pytest.param("Mum has agreed to attend counselling.", OwnerReason.subject, "Mum", id="has-agreed-to"),
     pytest.param(
         "Action | Who | When\nRefer Child A to CAMHS | SW | 31.3.21",
         OwnerReason.who_column,
@@ -103,20 +93,12 @@ NAMED_CASES = [
         "FSW",
         id="table-who-column-first",
     ),
-    pytest.param(
-        "Complete the referral to CAMHS (SW)", OwnerReason.tag, "SW", id="tag-in-brackets"
-    ),
-    pytest.param(
-        "- Book the boiler repair by 12.3.21 - FSW", OwnerReason.tag, "FSW", id="tag-after-dash"
-    ),
-    pytest.param(
-        "- Chase the hair strand results [SW]", OwnerReason.tag, "SW", id="tag-in-square-brackets"
-    ),
+    pytest.param("Complete the referral to CAMHS (SW)", OwnerReason.tag, "SW", id="tag-in-brackets"),
+    pytest.param("- Book the boiler repair by 12.3.21 - FSW", OwnerReason.tag, "FSW", id="tag-after-dash"),
+    pytest.param("- Chase the hair strand results [SW]", OwnerReason.tag, "SW", id="tag-in-square-brackets"),
     pytest.param("Weigh Baby B fortnightly, lead: HV", OwnerReason.label, "HV", id="lead-label"),
     pytest.param("HV: weigh Baby B fortnightly", OwnerReason.label, "HV", id="owner-label-first"),
-    pytest.param(
-        "Referral to CAMHS to be made by the HV.", OwnerReason.agent, "HV", id="passive-by-the-hv"
-    ),
+    pytest.param("Referral to CAMHS to be made by the HV.", OwnerReason.agent, "HV", id="passive-by-the-hv"),
     pytest.param(
         "The parenting assessment will be completed by the SW by 31.3.21.",
         OwnerReason.agent,
@@ -158,27 +140,19 @@ UNNAMED_CASES = [
         id="is-to-be-held",
     ),
     # Mum receives the offer: nobody is named to make it.
-    pytest.param(
-        "Mum will be offered a parenting course.", OwnerReason.passive, id="mum-will-be-offered"
-    ),
+    pytest.param("Mum will be offered a parenting course.", OwnerReason.passive, id="mum-will-be-offered"),
     # Child A is seen; nobody is named to see Child A.
-    pytest.param(
-        "Child A to be seen alone at every visit.", OwnerReason.passive, id="child-to-be-seen"
-    ),
+    pytest.param("Child A to be seen alone at every visit.", OwnerReason.passive, id="child-to-be-seen"),
     # "by post" is how, not who.
     pytest.param("Letter to be sent by post.", OwnerReason.passive, id="sent-by-post"),
     pytest.param("Attend all appointments.", OwnerReason.imperative, id="attend-all-appointments"),
     pytest.param("Refer to CAMHS.", OwnerReason.imperative, id="refer-to-camhs"),
     pytest.param("Keep the home clean and tidy.", OwnerReason.imperative, id="keep-the-home-clean"),
     # Mum attends, but nobody is named to do the supporting.
-    pytest.param(
-        "Support Mum to attend the GP.", OwnerReason.imperative, id="support-mum-to-attend"
-    ),
+    pytest.param("Support Mum to attend the GP.", OwnerReason.imperative, id="support-mum-to-attend"),
     pytest.param("Parenting assessment.", OwnerReason.noun_phrase, id="parenting-assessment"),
     pytest.param("Referral to CAMHS.", OwnerReason.noun_phrase, id="referral-to-camhs"),
-    pytest.param(
-        "Hair strand test for Dad.", OwnerReason.noun_phrase, id="hair-strand-test-for-dad"
-    ),
+    pytest.param("Hair strand test for Dad.", OwnerReason.noun_phrase, id="hair-strand-test-for-dad"),
 ]
 
 
@@ -196,9 +170,7 @@ def test_owner_after_a_preposition_is_not_the_owner() -> None:
 
 
 def test_empty_who_column_falls_back_to_the_action() -> None:
-    reason, words = _owner(
-        "Action | Who | When\nReferral to CAMHS to be made by the SW | | 31.3.21"
-    )
+    reason, words = _owner("Action | Who | When\nReferral to CAMHS to be made by the SW | | 31.3.21")
     assert reason is OwnerReason.agent
     assert _bare(words) == "SW"
 
@@ -226,9 +198,7 @@ def test_pipeline_owners(nlp) -> None:  # type: ignore[no-untyped-def]
         "4. Parenting assessment.\n"
         "5. Hair strand test to be arranged by the FSW by 31.3.21.\n"
     )
-    doc = make_doc(
-        nlp, Record(id="t1", record_type="plan", text=text, recorded_at=date(2021, 3, 1))
-    )
+    doc = make_doc(nlp, Record(id="t1", record_type="plan", text=text, recorded_at=date(2021, 3, 1)))
     owners = [(u.text, u.owner.reason if u.owner else None) for u in doc._.units]
     assert owners == [
         ("SW to visit Child A fortnightly and see her alone.", OwnerReason.subject),

@@ -45,9 +45,7 @@ def _found(text: str) -> list[tuple[PersonalDataKind, str]]:
 FOUND_CASES = [
     pytest.param("NHS number 943 476 5919.", P.nhs_number, "943 476 5919", id="nhs-number-spaced"),
     pytest.param("NHS no: 9434765919", P.nhs_number, "9434765919", id="nhs-number-unspaced"),
-    pytest.param(
-        "Mum's NI number is AB 12 34 56 C.", P.ni_number, "AB 12 34 56 C", id="ni-number-spaced"
-    ),
+    pytest.param("Mum's NI number is AB 12 34 56 C.", P.ni_number, "AB 12 34 56 C", id="ni-number-spaced"),
     pytest.param("NI: JG103759A", P.ni_number, "JG103759A", id="ni-number-unspaced"),
     pytest.param("Mum has moved to TF3 4NT.", P.postcode, "TF3 4NT", id="postcode"),
     pytest.param("Postcode: SW1A 1AA", P.postcode, "SW1A 1AA", id="postcode-london"),
@@ -60,9 +58,7 @@ FOUND_CASES = [
     ),
     pytest.param("Mum's mobile is 07700 900123.", P.phone, "07700 900123", id="mobile"),
     pytest.param("Call Dad on 01952 123456.", P.phone, "01952 123456", id="landline"),
-    pytest.param(
-        "Nan's number: +44 7700 900123", P.phone, "+44 7700 900123", id="mobile-international"
-    ),
+    pytest.param("Nan's number: +44 7700 900123", P.phone, "+44 7700 900123", id="mobile-international"),
     pytest.param(
         "Call the school on (01952) 123456.",
         P.phone,
@@ -83,9 +79,7 @@ FOUND_CASES = [
         id="date-of-birth-worded",
     ),
     pytest.param("Child A was born on 03.04.12.", P.date_of_birth, "03.04.12", id="born-on"),
-    pytest.param(
-        "Mum has moved to 14 Meadow Road.", P.address, "14 Meadow Road", id="street-address-road"
-    ),
+    pytest.param("Mum has moved to 14 Meadow Road.", P.address, "14 Meadow Road", id="street-address-road"),
     pytest.param(
         "Family moved to 7 Willow Close last month.",
         P.address,
@@ -94,9 +88,7 @@ FOUND_CASES = [
     ),
     pytest.param("Mrs Smith attended the core group.", P.name, "Smith", id="title-and-surname"),
     pytest.param("Mum (Sarah) attended the core group.", P.name, "Sarah", id="role-and-name"),
-    pytest.param(
-        "Mum's partner, Jason, has a history of domestic abuse.", P.name, "Jason", id="partner-name"
-    ),
+    pytest.param("Mum's partner, Jason, has a history of domestic abuse.", P.name, "Jason", id="partner-name"),
 ]
 
 
@@ -106,9 +98,7 @@ def test_personal_data_found(text: str, kind: PersonalDataKind, words: str) -> N
     # The finding is of the right kind and covers the personal data (it may include its label).
     words = words.lstrip("(")  # a phone finding may leave out the opening bracket
     start = text.index(words)
-    covering = [
-        p for p in found if p.kind is kind and p.start <= start and start + len(words) <= p.end
-    ]
+    covering = [p for p in found if p.kind is kind and p.start <= start and start + len(words) <= p.end]
     assert covering, _found(text)
 
 
@@ -117,24 +107,16 @@ NOT_FOUND_CASES = [
     pytest.param("Child A to attend school every day.", id="child-a"),
     pytest.param("[NAME] to attend the parenting course.", id="name-placeholder"),
     pytest.param("XXX to attend the GP appointment on 12.3.21.", id="xxx"),
-    pytest.param(
-        "Mum to attend all appointments with Child A and Baby B.", id="mum-child-a-baby-b"
-    ),
+    pytest.param("Mum to attend all appointments with Child A and Baby B.", id="mum-child-a-baby-b"),
     pytest.param("Present: Mum, Dad, Nan, Child A, SW, HV and FSW.", id="attendance-list-of-roles"),
     pytest.param("Dad (XXX) did not attend.", id="role-with-redacted-name"),
     pytest.param("Mum (Child A's mother) attended.", id="role-with-placeholder"),
     # A date is only a date of birth when it says so.
     pytest.param("Referral received 03/04/2021 from school.", id="date-not-dob"),
-    pytest.param(
-        "SDQ score 18/40. SW to visit within 10 working days.", id="scores-and-timescales"
-    ),
+    pytest.param("SDQ score 18/40. SW to visit within 10 working days.", id="scores-and-timescales"),
     # Capitalised words in brackets after a role are not always names.
-    pytest.param(
-        "Contact with Dad (Saturdays, supervised) to continue.", id="role-then-day-of-week"
-    ),
-    pytest.param(
-        "Referral for Mum (Freedom Programme) to be made by the SW.", id="role-then-programme"
-    ),
+    pytest.param("Contact with Dad (Saturdays, supervised) to continue.", id="role-then-day-of-week"),
+    pytest.param("Referral for Mum (Freedom Programme) to be made by the SW.", id="role-then-programme"),
 ]
 
 
@@ -144,7 +126,9 @@ def test_nothing_found(text: str) -> None:
 
 
 def test_no_overlaps_and_sorted() -> None:
-    text = "Mum (Sarah), DOB 03/04/1990, of 14 Meadow Road, TF3 4NT, tel 07700 900123, NHS 943 476 5919, NI AB 12 34 56 C."
+    text = (
+        "Mum (Sarah), DOB 03/04/1990, of 14 Meadow Road, TF3 4NT, tel 07700 900123, NHS 943 476 5919, NI AB 12 34 56 C."
+    )
     found = find_personal_data(text)
     kinds = {p.kind for p in found}
     assert {

@@ -31,7 +31,13 @@ ANNEX_A = (
 
 @pytest.mark.parametrize(
     ("encoding", "bom"),
-    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE), ("cp1252", b"")],
+    [
+        ("utf-8", b""),
+        ("utf-8", codecs.BOM_UTF8),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("cp1252", b""),
+    ],
 )
 def test_csv_in_every_encoding_excel_saves(tmp_path: Path, encoding: str, bom: bytes) -> None:
     [record] = list(read_records(_csv(tmp_path, ANNEX_A, encoding, bom)))
@@ -135,7 +141,9 @@ def test_unclosed_quote(tmp_path: Path) -> None:
 
 def test_invalid_json_line(tmp_path: Path) -> None:
     path = tmp_path / "batch.jsonl"
-    path.write_text('{"id": "A", "record_type": "plan", "text": "x"}\n{"id": "B", "text": "' + SECRET + "\n", encoding="utf-8")
+    path.write_text(
+        '{"id": "A", "record_type": "plan", "text": "x"}\n{"id": "B", "text": "' + SECRET + "\n", encoding="utf-8"
+    )
     error = _error(path)
     assert error.row == 2 and SECRET not in str(error)
 

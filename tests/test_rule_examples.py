@@ -36,7 +36,9 @@ def _record(rule: Rule, example: Example) -> Record:
 def _hits(auditor: Auditor, rule: Rule, example: Example) -> list[tuple[int, int, str]]:
     record = _record(rule, example)
     doc = auditor.parse(record)
-    return [(f.start, f.end, example.text[f.start : f.end]) for f in auditor.findings(doc, record) if f.rule_id == rule.id]
+    return [
+        (f.start, f.end, example.text[f.start : f.end]) for f in auditor.findings(doc, record) if f.rule_id == rule.id
+    ]
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("fires"))
@@ -44,7 +46,9 @@ def test_rule_fires(auditor: Auditor, rule: Rule, example: Example) -> None:
     hits = _hits(auditor, rule, example)
     assert hits, f"{rule.id} did not fire"
     if example.match is not None:
-        assert example.match in [words for _s, _e, words in hits], f"{rule.id} fired on {hits}, not on {example.match!r}"
+        assert example.match in [words for _s, _e, words in hits], (
+            f"{rule.id} fired on {hits}, not on {example.match!r}"
+        )
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("does_not_fire"))

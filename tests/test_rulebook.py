@@ -70,7 +70,9 @@ def _mutate(path: Path, change: dict[str, object]) -> None:
         ({"category": "drift"}, None, "case level"),
     ],
 )
-def test_malformed_rule_names_file_and_key(tmp_path: Path, change: dict[str, object], key: str | None, words: str) -> None:
+def test_malformed_rule_names_file_and_key(
+    tmp_path: Path, change: dict[str, object], key: str | None, words: str
+) -> None:
     folder = _copy_rules(tmp_path)
     _mutate(folder / "TS001.yaml", change)
     with pytest.raises(RuleFileError) as caught:

@@ -29,13 +29,7 @@ def _assert_offsets(text: str) -> None:
             assert unit.start <= cell.start <= cell.end <= unit.end
             assert text[cell.start : cell.end] == text[cell.start : cell.end].strip()
     for section in result.sections:
-        assert (
-            section.heading_start
-            <= section.heading_end
-            <= section.start
-            <= section.end
-            <= len(text)
-        )
+        assert section.heading_start <= section.heading_end <= section.start <= section.end <= len(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +132,7 @@ def test_numbered_list_layout() -> None:
 
 
 def test_one_action_per_line_layout() -> None:
-    units = segment(
-        "SW to visit weekly\nMum to attend all appointments\nFSW to book the boiler repair"
-    ).units
+    units = segment("SW to visit weekly\nMum to attend all appointments\nFSW to book the boiler repair").units
     assert [u.layout for u in units] == [Layout.line, Layout.line, Layout.line]
 
 
@@ -298,10 +290,7 @@ def test_inline_contingency_label() -> None:
     assert len(result.units) == 1
     unit = result.units[0]
     assert unit.section is SectionKind.contingency
-    assert (
-        unit.text
-        == "if Mum does not attend the Freedom Programme, the SW will call a legal planning meeting."
-    )
+    assert unit.text == "if Mum does not attend the Freedom Programme, the SW will call a legal planning meeting."
 
 
 @pytest.mark.parametrize(

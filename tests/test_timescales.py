@@ -35,9 +35,7 @@ def _covering(text: str, found: list[Timescale], phrase: str) -> Timescale:
     start = text.index(phrase)
     end = start + len(phrase)
     covering = [t for t in found if t.start <= start and end <= t.end]
-    assert covering, (
-        f"no timescale covers {phrase!r}; found {[(t.kind.value, t.text) for t in found]}"
-    )
+    assert covering, f"no timescale covers {phrase!r}; found {[(t.kind.value, t.text) for t in found]}"
     assert len(covering) == 1
     return covering[0]
 
@@ -117,12 +115,8 @@ def test_explicit_dates(text: str, recorded_at: date, phrase: str, due: date) ->
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [
-        pytest.param(
-            "FSW to start the Solihull sessions w/c 12 April.", "w/c 12 April", id="w/c-worded"
-        ),
-        pytest.param(
-            "FSW to start the Solihull sessions w/c 12.4.21.", "w/c 12.4.21", id="w/c-numeric"
-        ),
+        pytest.param("FSW to start the Solihull sessions w/c 12 April.", "w/c 12 April", id="w/c-worded"),
+        pytest.param("FSW to start the Solihull sessions w/c 12.4.21.", "w/c 12.4.21", id="w/c-numeric"),
     ],
 )
 def test_week_commencing(text: str, phrase: str) -> None:
@@ -268,9 +262,7 @@ APPROXIMATE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "recorded_at", "phrase", "kind", "earliest", "latest"), APPROXIMATE_CASES
-)
+@pytest.mark.parametrize(("text", "recorded_at", "phrase", "kind", "earliest", "latest"), APPROXIMATE_CASES)
 def test_approximate_due_dates(
     text: str, recorded_at: date, phrase: str, kind: TimescaleKind, earliest: date, latest: date
 ) -> None:
@@ -283,9 +275,7 @@ def test_relative_to_a_meeting_is_not_counted_from_the_record_date() -> None:
     # "within 2 weeks of the RCPC": the RCPC's date is not in the text, so the due date cannot be
     # the record date plus 14 days.
     text = "SW to share the updated plan with Mum within 2 weeks of the RCPC."
-    timescale = _covering(
-        text, find_timescales(text, date(2021, 3, 1)), "within 2 weeks of the RCPC"
-    )
+    timescale = _covering(text, find_timescales(text, date(2021, 3, 1)), "within 2 weeks of the RCPC")
     assert timescale.due is None
 
 
@@ -307,19 +297,11 @@ FREQUENCY_CASES = [
         "every Tuesday",
         id="every-tuesday",
     ),
-    pytest.param(
-        "Contact with Dad twice a week at the contact centre.", "twice a week", id="twice-a-week"
-    ),
-    pytest.param(
-        "SW to check the home conditions at each visit.", "at each visit", id="at-each-visit"
-    ),
-    pytest.param(
-        "Mum to take Child A to swimming on Tuesdays after school.", "Tuesdays", id="on-tuesdays"
-    ),
+    pytest.param("Contact with Dad twice a week at the contact centre.", "twice a week", id="twice-a-week"),
+    pytest.param("SW to check the home conditions at each visit.", "at each visit", id="at-each-visit"),
+    pytest.param("Mum to take Child A to swimming on Tuesdays after school.", "Tuesdays", id="on-tuesdays"),
     pytest.param("Contact with Dad 3x a week.", "3x a week", id="3x-a-week"),
-    pytest.param(
-        "Reviewing officer to visit every 4-6 weeks.", "every 4-6 weeks", id="every-4-6-weeks"
-    ),
+    pytest.param("Reviewing officer to visit every 4-6 weeks.", "every 4-6 weeks", id="every-4-6-weeks"),
 ]
 
 
@@ -363,9 +345,7 @@ def test_meeting_anchored(text: str, phrase: str, anchor: str) -> None:
 
 def test_meeting_with_a_month_is_due_that_month() -> None:
     text = "Designated teacher to set literacy targets by the February PEP meeting."
-    timescale = _covering(
-        text, find_timescales(text, date(2021, 1, 10)), "by the February PEP meeting"
-    )
+    timescale = _covering(text, find_timescales(text, date(2021, 1, 10)), "by the February PEP meeting")
     assert timescale.kind is M
     assert timescale.anchor is not None and "pep" in timescale.anchor.lower()
     # Recorded in January 2021: the February PEP meeting is in February 2021, so the latest it
@@ -389,9 +369,7 @@ INDEFINITE_CASES = [
         "in due course",
         id="in-due-course",
     ),
-    pytest.param(
-        "Respite to be offered to the carers when needed.", "when needed", id="when-needed"
-    ),
+    pytest.param("Respite to be offered to the carers when needed.", "when needed", id="when-needed"),
     pytest.param("HV to visit regularly.", "regularly", id="regularly"),
 ]
 
@@ -426,10 +404,7 @@ def test_no_timescale(text: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # Every match's text is the record's own words at its offsets.
 
-ALL_TEXTS = [
-    p.values[0]
-    for p in DATE_CASES + RELATIVE_CASES + FREQUENCY_CASES + MEETING_CASES + INDEFINITE_CASES
-] + [
+ALL_TEXTS = [p.values[0] for p in DATE_CASES + RELATIVE_CASES + FREQUENCY_CASES + MEETING_CASES + INDEFINITE_CASES] + [
     "FSW to start the Solihull sessions w/c 12 April.",
     "Designated teacher to set literacy targets by the February PEP meeting.",
     "1. SW to visit weekly from 3.3.21 until the RCPC.\n2. Mum to attend all appointments - ongoing.\n3. HV to review within 10 working days of 24.12.20.",

@@ -55,18 +55,14 @@ def test_vague(text: str) -> None:
 
 
 SPECIFIC_CASES = [
-    pytest.param(
-        "Mum to attend all 12 sessions of the Freedom Programme.", id="attend-all-12-sessions"
-    ),
+    pytest.param("Mum to attend all 12 sessions of the Freedom Programme.", id="attend-all-12-sessions"),
     pytest.param(
         "FSW to support Mum to attend the GP appointment on 12.3.21.",
         id="support-redeemed-by-attend",
     ),
     pytest.param("SW to phone Mum every Friday.", id="phone-every-friday"),
     pytest.param("School to report attendance to the SW; target 95%.", id="target-95-percent"),
-    pytest.param(
-        "Mum to engage with the Freedom Programme and attend all 12 sessions.", id="engage-redeemed"
-    ),
+    pytest.param("Mum to engage with the Freedom Programme and attend all 12 sessions.", id="engage-redeemed"),
     pytest.param("HV to weigh Child A fortnightly.", id="weigh-fortnightly"),
     pytest.param("Dad to complete a hair strand test by 31.3.21.", id="hair-strand-test"),
     pytest.param("Mum to have Child A in bed by 7.30pm each night.", id="bedtime"),
@@ -77,9 +73,7 @@ SPECIFIC_CASES = [
         id="address-redeemed-by-attend",
     ),
     pytest.param("Mum to maintain 95% school attendance for Child A.", id="maintain-95-percent"),
-    pytest.param(
-        "School to monitor attendance and report to the SW weekly.", id="monitor-and-report"
-    ),
+    pytest.param("School to monitor attendance and report to the SW weekly.", id="monitor-and-report"),
     # "Address" the noun: handing over an address is an observable act.
     pytest.param("Mum to provide her new address to the SW.", id="address-the-noun-provide"),
     pytest.param("Mum to give the SW her new address.", id="address-the-noun-give"),
