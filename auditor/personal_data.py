@@ -53,10 +53,12 @@ _DOB = re.compile(rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]
 _STREET = r"(?:road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|court|ct|crescent|cres|grove|place|gardens|gdns|terrace|walk|row|square|sq|hill|rise|mews|park|view|croft|meadow|green)"
 _ADDRESS = re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?i:{_STREET})\b\.?")
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?P<name>[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?)\b")
-_ROLE_NAME = re.compile(
-    r"\b(?:[Mm]um|[Mm]other|[Dd]ad|[Ff]ather|[Nn]an|[Gg]randma|[Gg]randad|[Pp]artner|[Ss]ister|[Bb]rother|[Cc]arer|[Cc]hild|[Bb]aby|[Ss]on|[Dd]aughter)"
-    r"(?:\s*\(\s*(?=[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?\s*\))|,\s*(?=[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?\s*,)|\s+called\s+|\s+named\s+)"
-    r"(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\b(?!\s+(?:[A-Z]\b|said|says))"
+# A name set off after a family role: "Mum (Sarah)", "Dad, Wayne, said", "a friend called Jade".
+# The patterns start at the bracket, comma or verb (cheap to find); the role before is checked after.
+_NAME = r"(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)"
+_SET_OFF_NAME = re.compile(rf"\(\s*{_NAME}\s*\)|,\s*{_NAME.replace('name', 'name2')}\s*,|\b(?:called|named)\s+{_NAME.replace('name', 'name3')}\b(?!\s+(?:[A-Z]\b|said|says))")
+_ROLE_BEFORE = re.compile(
+    r"\b(?:[Mm]um|[Mm]other|[Dd]ad|[Ff]ather|[Nn]an|[Gg]randma|[Gg]randad|[Pp]artner|[Ss]ister|[Bb]rother|[Cc]arer|[Cc]hild|[Bb]aby|[Ss]on|[Dd]aughter)\s*$"
 )
 # Common first names of the children and parents in UK records, that are not also ordinary words
 # or field terms ("Grace", "Will" and "May" would be noisy). Matched only where written as a name.
@@ -324,11 +326,16 @@ def find_personal_data(text: str) -> list[PersonalData]:
     for pattern, kind in patterns:
         for match in pattern.finditer(text):
             found.append(PersonalData(kind, match.start(), match.end()))
-    for pattern in (_TITLE_NAME, _ROLE_NAME):
-        for match in pattern.finditer(text):
-            if match["name"].split()[0].lower() in _NOT_NAMES:
-                continue
+    for match in _TITLE_NAME.finditer(text):
+        if match["name"].lower() not in _NOT_NAMES:
             found.append(PersonalData(PersonalDataKind.name, match.start("name"), match.end()))
+    for match in _SET_OFF_NAME.finditer(text):
+        group = next(g for g in ("name", "name2", "name3") if match[g])
+        if match[group].split()[0].lower() in _NOT_NAMES:
+            continue
+        if group != "name3" and not _ROLE_BEFORE.search(text, max(0, match.start() - 12), match.start()):
+            continue
+        found.append(PersonalData(PersonalDataKind.name, match.start(group), match.end(group)))
     for match in _CAPITALISED.finditer(text):
         if match.group() in FIRST_NAMES:
             surname = _SURNAME.match(text, match.end())

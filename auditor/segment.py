@@ -8,6 +8,7 @@ the original text, so a finding can always be shown on the exact words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -162,6 +163,7 @@ _ACTION_HEADER = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)  # a council's templates repeat the same headings in every record
 def heading_kind(label: str) -> SectionKind | None:
     """The kind of section a heading introduces, or None if the words are not a heading we know."""
     for kind, pattern in _HEADINGS:

@@ -1,0 +1,23 @@
+# The README's two commands are `make run` and `make test`; .ci/run calls `make test`.
+PYTHON ?= python3
+
+.PHONY: install run test lint bench golden
+
+install:
+	$(PYTHON) -m pip install --quiet -e ".[dev]"
+
+run: install
+	$(PYTHON) -m auditor.cli check sample_records/records.jsonl
+
+test: install
+	$(PYTHON) -m ruff check auditor tests
+	$(PYTHON) -m ruff format --check auditor tests
+	$(PYTHON) -m mypy auditor
+	$(PYTHON) -m pytest
+
+bench: install
+	$(PYTHON) -m auditor.cli bench
+
+# Regenerate the golden file after a deliberate change; review `git diff tests/golden` before committing.
+golden: install
+	$(PYTHON) -m auditor.cli check sample_records/records.jsonl --format jsonl --output tests/golden/records.expected.jsonl

@@ -1,0 +1,82 @@
+"""Scores and grades by the documented formula, scoring configuration, and the spaCy pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor import pipeline
+from auditor.engine import Auditor
+from auditor.findings import Category, Finding, Grade, Severity
+from auditor.records import Record
+from auditor.scoring import ScoringConfig, grade, score
+
+
+def _finding(rule_id: str, severity: Severity) -> Finding:
+    return Finding(rule_id, Category.missing_timescale, severity, 0, 1, "x", "m", "s", "c", f"rule:{rule_id}")
+
+
+def test_each_finding_deducts_its_weight_and_each_rule_is_capped() -> None:
+    config = ScoringConfig()
+    assert score([], config) == (100, Grade.outstanding)
+    assert score([_finding("A", Severity.low)], config) == (98, Grade.outstanding)
+    assert score([_finding("A", Severity.high)] * 2 + [_finding("B", Severity.medium)], config) == (75, Grade.good)
+    # Twelve undated actions deduct the cap (30), not 120.
+    assert score([_finding("A", Severity.high)] * 12, config)[0] == 70
+    many = [_finding(rule, Severity.high) for rule in "ABCD" for _ in range(3)]
+    assert score(many, config) == (0, Grade.inadequate)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(100, Grade.outstanding), (90, Grade.outstanding), (89, Grade.good), (75, Grade.good), (74, Grade.requires_improvement),
+     (50, Grade.requires_improvement), (49, Grade.inadequate), (0, Grade.inadequate)],
+)  # fmt: skip
+def test_grade_thresholds(value: int, expected: Grade) -> None:
+    assert grade(value, ScoringConfig()) is expected
+
+
+def test_scoring_configuration_file(tmp_path: Path) -> None:
+    path = tmp_path / "scoring.yaml"
+    path.write_text("weights: {high: 20, medium: 5, low: 1}\nrule_cap: 40\ngood: 80\n")
+    config = ScoringConfig.from_file(path)
+    assert score([_finding("A", Severity.high)] * 3, config)[0] == 60
+    path.write_text("good: 95\n")
+    with pytest.raises(ValueError, match="thresholds must fall"):
+        ScoringConfig.from_file(path)
+    path.write_text("weights: {high: 20}\n")
+    with pytest.raises(ValueError, match="weights"):
+        ScoringConfig.from_file(path)
+    path.write_text("colour: red\n")
+    with pytest.raises(ValueError, match="colour"):
+        ScoringConfig.from_file(path)
+
+
+def test_default_pipeline_is_blank_english_plus_our_components() -> None:
+    nlp = pipeline.build()
+    assert nlp.lang == "en"
+    assert nlp.pipe_names == list(pipeline.COMPONENTS)
+    assert not any(nlp.get_pipe_meta(name).assigns == ["ner"] for name in nlp.pipe_names)
+
+
+def test_a_named_pipeline_that_is_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITOR_SPACY_MODEL", "en_no_such_pipeline")
+    with pytest.raises(ValueError, match="not installed"):
+        pipeline.build()
+
+
+def test_only_the_components_a_record_needs_run() -> None:
+    auditor = Auditor()
+    decision = auditor.parse(Record(id="d", record_type="decision", text="Extension agreed. SW off sick."))
+    assert decision._.decisions and decision._.units is None and decision._.timescales is None
+    plan = auditor.parse(Record(id="p", record_type="plan", text="SW to visit weekly."))
+    assert plan._.units and plan._.timescales and plan._.decisions is None
+    assert plan._.personal_data == [] and decision._.personal_data == []
+
+
+def test_one_doc_per_record_and_the_same_findings_as_a_full_pipeline() -> None:
+    auditor = Auditor()
+    record = Record(id="p", record_type="review", text="IRO escalated to the TM. If Mum does not attend, PLO. SDQ 19.")
+    full = pipeline.make_doc(auditor.nlp, record)
+    assert auditor.findings(full, record) == auditor.findings(auditor.parse(record), record)
