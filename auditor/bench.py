@@ -88,7 +88,9 @@ def measure(words: int = 200_000, repeats: int = 3) -> dict[str, float]:
 
 def run(words: int, repeats: int, out: TextIO) -> dict[str, float]:
     result = measure(words, repeats)
-    out.write(f"auditor {__version__}, spaCy {spacy.about.__version__}, Python {platform.python_version()}, one process\n")
+    out.write(
+        f"auditor {__version__}, spaCy {spacy.about.__version__}, Python {platform.python_version()}, one process\n"
+    )
     out.write(f"corpus: {result['records']:.0f} records, {result['words']:.0f} words (sample records, repeated)\n")
     out.write(f"tokenization only : {result['tokenize_words_per_second']:>10,.0f} words/s\n")
     out.write(

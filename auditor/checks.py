@@ -135,8 +135,8 @@ def action_names_nobody(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("VA001", reads=(*_ACTIONS, "doc._.vagueness"))
 def vague_action(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for unit in doc._.units:
-        if unit.is_action and unit.vagueness is not None and unit.vagueness.is_vague:
+    for unit in _tasks(doc):
+        if unit.vagueness is not None and unit.vagueness.is_vague:
             yield Hit(unit.vagueness.start, unit.vagueness.end, "no observable behaviour and no measurable outcome")
 
 
@@ -150,14 +150,17 @@ def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
         if is_measurable(text, start, end):
             continue
         owner = unit.owner
-        if owner is not None and owner.found and not CHILD_MENTION.match(text[owner.start : owner.end].strip()):
-            continue  # a task for the adults around the pupil, not a target for the pupil
         vague = unit.vagueness
+        if owner is not None and owner.found and not CHILD_MENTION.match(text[owner.start : owner.end].strip()):
+            # A task for the adults around the pupil: only its vagueness matters, not a measure.
+            if vague is not None and vague.is_vague:
+                yield Hit(vague.start, vague.end, "the support for the pupil names nothing observable or measurable")
+            continue
         if vague is not None:
             yield Hit(
                 vague.start, vague.end, "the target names no measure of progress (a number, level, frequency or count)"
             )
-        elif not (vague is None and _OBSERVABLE_TARGET.search(text, start, end)):
+        elif not _OBSERVABLE_TARGET.search(text, start, end):
             yield Hit(start, end, "the target names no measure of progress (a number, level, frequency or count)")
 
 
@@ -194,18 +197,20 @@ def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 
 _TRIGGER = ci(
-    r"\b(?:not|fails?|failure|doesn't|don't|isn't|aren't|continues?\s+to|further|again|any\s+more|breach\w*|refus\w+|declin\w+|unable|deteriorat\w+|"
+    r"\b(?:not|fails?|failure|doesn't|don't|isn't|aren't|continues?\s+to|further|again|any\s+more|breach\w*|refus\w+|declin\w+|unable|deteriorat\w+|escalat\w+|increas\w+|"
     r"worsen\w*|relapse\w*|no\s+progress|insufficient|lapse|resum\w+)\b",
     _I,
 )
 _CONSEQUENCE = ci(
     r"\b(?:plo|public\s+law\s+outline|pre-?proceedings|(?:care\s+)?proceedings|legal\s+(?:planning|gateway|advice)|lpm|accommodat\w+|remov\w+|"
-    r"icpc|child\s+protection\s+conference|strategy\s+(?:meeting|discussion)|s\.?\s?47|escalat\w+|emergency|police\s+protection|interim\s+care)\b",
+    r"icpc|child\s+protection\s+conference|strategy\s+(?:meeting|discussion)|s\.?\s?47|escalat\w+|emergency|police\s+protection|interim\s+care|"
+    r"disruption\s+meeting|placement\s+(?:stability|review)\s+meeting|mash|referral\s+(?:will\s+be\s+made\s+)?back|step\s+up|social\s+care)\b",
     _I,
 )
 
 
 def _is_definite(unit: Unit) -> bool:
+    """A contingency needs a date, deadline, meeting or event by which it is acted on."""
     return any(
         t.kind not in (TimescaleKind.indefinite, TimescaleKind.frequency)
         for t in unit.timescales + unit.inherited_timescales
@@ -295,10 +300,19 @@ _VOICE = ci(
 )
 
 
+_EMPTY_SECTION = ci(
+    r"\W*(?:(?:not\s+(?:yet\s+)?(?:completed|recorded|done|obtained|seen|available|gathered|captured)|n/?a|none|tbc|to\s+follow|unable\s+to\s+\w+)\W*)?",
+    _I,
+)
+
+
 @check("CV001", reads=("doc._.sections",))
 def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    if any(section.kind is SectionKind.voice for section in doc._.sections):
-        return
+    folded = folded_text_of(doc)
+    for section in doc._.sections:
+        # "Pupil voice: not completed." is a heading with no voice under it.
+        if section.kind is SectionKind.voice and not _EMPTY_SECTION.fullmatch(folded, section.start, section.end):
+            return
     if _VOICE.search(folded_text_of(doc)):
         return
     yield Hit(0, 0, "nothing records what the child said, wants or feels")

@@ -18,7 +18,7 @@ from auditor.casefold import ci
 _I = re.IGNORECASE
 
 CONDITIONAL = ci(
-    r"\b(?:if|unless|provided(?:\s+that)?|providing|as\s+long\s+as|so\s+long\s+as|on\s+condition\s+that|should\s+(?:\w+\s+){1,3}(?:not|fail|be\s+unable|refuse|decline|breach|continue\s+to)|in\s+the\s+event\s+(?:of|that)|"
+    r"\b(?:if(?!\s+(?:needed|required|necessary|appropriate|agreed|possible)\b)|unless|provided(?:\s+that)?|providing|as\s+long\s+as|so\s+long\s+as|on\s+condition\s+that|should\s+(?:\w+\s+){1,3}(?:not|fail|be\s+unable|refuse|decline|breach|continue\s+to)|in\s+the\s+event\s+(?:of|that)|"
     r"where\s+(?:\w+\s+){1,3}(?:does\s+not|do\s+not|is\s+not|are\s+not|fails?)|failing\s+(?:this|that)|otherwise|"
     r"in\s+case\s+(?:of|that)|if\s+not|should\s+this\s+(?:not|fail)|were\s+(?:\w+\s+){1,2}to)\b",
     _I,

@@ -49,6 +49,7 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.step_up, ci(r"\bstep(?:ped|ping)?[\s-]up\b|\bescalat\w+\s+to\s+(?:cp|child\s+protection|s\.?\s?47|icpc)", _I)),
     (DecisionKind.end_plan, ci(r"\b(?:end|cease|discontinu|remov)\w*\s+(?:the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plans?\s+(?:to|can|should|will|could|may)?\s*(?:be\s+)?(?:end|cease|ended|ceased|discontinued|removed)|\bno\s+longer\s+(?:needs?\s+to\s+be\s+)?(?:subject\s+to|on)\s+(?:a\s+)?(?:cp|child\s+protection|cin)", _I)),
     (DecisionKind.close, ci(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
+    (DecisionKind.continue_plan, ci(r"\bcontinue\s+(?:the\s+|with\s+(?:the\s+)?)?(?:cp|cin|child\s+protection|child\s+in\s+need)\b(?:\s+plan)?", _I)),
     (DecisionKind.continue_plan, ci(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
     (DecisionKind.other, ci(
         r"\b(?:(?:management|manager'?s?|tm|team\s+manager|service\s+manager|panel|conference|adm|iro)\s+decision|decision\s*(?::|-|was\b|is\b|made|taken|to\b)|"
@@ -224,6 +225,10 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
                 scope += sentences[:index]
                 if index == 0 and block_index > 0:
                     scope += block_sentences[block_index - 1]
+            else:
+                # What was said since the previous decision may be this one's reason.
+                previous = max(j for j in range(index) if kinds[j] is not None)
+                scope += sentences[previous + 1 : index]
             rationale = None
             for span_start, span_end in scope:
                 rationale = _rationale_in(text, span_start, span_end, (cue.start(), cue.end()))

@@ -59,6 +59,7 @@ _LABEL = ci(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
 )
+_OWNER_FIRST = ci(rf"{OWNER_LIST}(?![\w-])", _I)
 _OWNER_LABEL = ci(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
 _AGENT = ci(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
 _TAG = ci(
@@ -122,6 +123,10 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
     if passive is not None:
         return OwnerResult(OwnerReason.passive, start + passive.start(), start + passive.end())
     if not _FINITE.search(body) and not any(m["verb"].lower() in ACTION_VERBS for m in _TO_VERB.finditer(body)):
+        named = _OWNER_FIRST.match(body, offset)
+        if named is not None:
+            # "Core group every 4 weeks": a schedule headed by who carries it out.
+            return OwnerResult(OwnerReason.subject, start + named.start(), start + named.end())
         return OwnerResult(OwnerReason.noun_phrase, start + offset, end)
     return OwnerResult(OwnerReason.unnamed, start + offset, end)
 

@@ -56,7 +56,9 @@ _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+(?P<name>[A-Z][a-z]+(
 # A name set off after a family role: "Mum (Sarah)", "Dad, Wayne, said", "a friend called Jade".
 # The patterns start at the bracket, comma or verb (cheap to find); the role before is checked after.
 _NAME = r"(?P<name>[A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)"
-_SET_OFF_NAME = re.compile(rf"\(\s*{_NAME}\s*\)|,\s*{_NAME.replace('name', 'name2')}\s*,|\b(?:called|named)\s+{_NAME.replace('name', 'name3')}\b(?!\s+(?:[A-Z]\b|said|says))")
+_SET_OFF_NAME = re.compile(
+    rf"\(\s*{_NAME}\s*\)|,\s*{_NAME.replace('name', 'name2')}\s*,|\b(?:called|named)\s+{_NAME.replace('name', 'name3')}\b(?!\s+(?:[A-Z]\b|said|says))"
+)
 _ROLE_BEFORE = re.compile(
     r"\b(?:[Mm]um|[Mm]other|[Dd]ad|[Ff]ather|[Nn]an|[Gg]randma|[Gg]randad|[Pp]artner|[Ss]ister|[Bb]rother|[Cc]arer|[Cc]hild|[Bb]aby|[Ss]on|[Dd]aughter)\s*$"
 )

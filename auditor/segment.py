@@ -8,9 +8,9 @@ the original text, so a finding can always be shown on the exact words.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from auditor.vocabulary import ACTION_VERBS
@@ -115,7 +115,8 @@ _HEADINGS: list[tuple[SectionKind, re.Pattern[str]]] = [
     (
         SectionKind.worries,
         re.compile(
-            r"worr|concerns?|risks?|danger|harm|complicating|what\s+(?:isn't|is\s+not)\s+working|needs?\b", re.I
+            r"worr|concerns?|risks?|danger|(?:past|future)\s+harm|harm\s+statement|complicating|what\s+(?:isn't|is\s+not)\s+working",
+            re.I,
         ),
     ),
     (
@@ -217,6 +218,18 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
     if len(words) > 9 or body.endswith((".", ";", ",")):
         return None
     kind = heading_kind(label)
+    # A line that reads like a task ("SW to complete chronology", "Update assessment") is not a
+    # heading, whatever words it shares with one, unless it ends with a colon or asks a question
+    # ("What we will do").
+    if (
+        not body.endswith(":")
+        and not _QUESTION.match(label)
+        and (_TASK_WORDS.search(label) or words[0].lower() in ACTION_VERBS)
+        and not (first and _title_case(body))
+    ):
+        return None
+    if first and (kind is None or _TITLE_MARKS.search(body)) and not _TASK_WORDS.search(label):
+        return SectionKind.other, line.end  # the record's title line
     if (
         kind is None
         and first
@@ -228,13 +241,6 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
     if kind is None:
         if body.endswith(":") or (body.isupper() and len(words) <= 6):
             return SectionKind.other, line.end
-        return None
-    # A line that reads like an action ("Actions agreed to be shared with Mum") is not a heading.
-    if (
-        kind is SectionKind.actions
-        and not body.endswith(":")
-        and re.search(r"\b(?:will|should|must|to\s+be)\b", label, re.I)
-    ):
         return None
     return kind, line.end
 
@@ -257,6 +263,11 @@ def _list_heading(line: _Line, lines: list[_Line], index: int) -> tuple[SectionK
     ):
         return None
     return heading_kind(body) or SectionKind.other, line.end
+
+
+_QUESTION = re.compile(r"\s*(?:what|how|who|when|where|why|which)\b", re.I)
+_TASK_WORDS = re.compile(r"\b(?:to|will|should|must|shall|needs?\s+to)\s+(?!change\b|happen\b|know\b)[a-z]", re.I)
+_TITLE_MARKS = re.compile(r"\s[-–—]\s|\d")
 
 
 def _title_case(body: str) -> bool:

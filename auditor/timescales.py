@@ -27,6 +27,7 @@ class TimescaleKind(StrEnum):
     relative = "relative"
     frequency = "frequency"
     meeting = "meeting"
+    event = "event"  # tied to a named event: "as soon as I get a housing offer"
     indefinite = "indefinite"
 
 
@@ -123,6 +124,7 @@ _FREQUENCY = ci(
     rf"|\b(?:each|per)\s+(?:day|night|week|fortnight|month|term|morning|evening|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
     rf"|\bon\s+(?:{WEEKDAY_FULL})s\b|\b(?:{WEEKDAY_FULL})s\s+(?:and\s+(?:{WEEKDAY_FULL})s\s+)?(?:after|before|at|from)\b"
+    r"|\b(?:on\s+)?(?:school\s+days|weekdays|weeknights|week\s+nights)\b|\bat\s+(?:weekends|the\s+weekends?)\b|\bevery\s+school\s+day\b"
     r"|\bat\s+all\s+times\b|\b(?:24/7|round\s+the\s+clock)\b|\bat\s+least\s+(?:once|twice|\d+\s+times)\b",
     _FLAGS,
 )
@@ -135,10 +137,16 @@ _MEETING = ci(
     rf"|{_MEETING_PREPOSITION}(?:the\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
     _FLAGS,
 )
+_EVENT = ci(
+    r"\bas\s+soon\s+as\s+(?!possible\b|practicable\b|able\b|poss\b)(?:i|he|she|they|we|mum|dad|the|a|an|my|his|her|their|child\s+[a-z])\b[^.;\n]{3,60}"
+    r"|\b(?:before|after|once)\s+(?:the|my|his|her|their)\s+(?:[\w'-]+\s+){0,3}(?:is|are|has\s+been|have\s+been)\s+(?:finalised|completed|agreed|signed|approved|done|made|received|returned)\b"
+    r"|\bbefore\s+(?:my|his|her|their|the)\s+next\s+(?:[\w'-]+\s+){0,3}(?:payment|appointment|visit|hearing|exam|exams|birthday|move)\b",
+    _FLAGS,
+)
 _INDEFINITE = ci(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when(?:\s+(?:required|needed|necessary|appropriate|possible))?|in\s+the\s+next\s+few\s+(?:days|weeks|months)|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
-    r"|as\s+(?:needed|required|necessary|appropriate)|where\s+(?:needed|required|necessary|appropriate|possible)|if\s+(?:needed|required|necessary)"
-    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|in\s+the\s+(?:near\s+)?future|over\s+time"
+    r"|as\s+(?:needed|required|necessary|appropriate)|if\s+(?:needed|required|necessary)"
+    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
     r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
@@ -170,6 +178,8 @@ def find_timescales(original: str, recorded_at: date | None = None, folded: str 
         found.append(Timescale(TimescaleKind.frequency, match.start(), match.end(), match.group()))
     for match in _anchored(text, starts, "meeting", _MEETING):
         found.append(_meeting(match, recorded_at))
+    for match in _anchored(text, starts, "event", _EVENT):
+        found.append(Timescale(TimescaleKind.event, match.start(), match.end(), match.group()))
     for match in _anchored(text, starts, "indefinite", _INDEFINITE):
         found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
     return [
@@ -242,14 +252,16 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
          "tonight", "tomorrow", "same", "this", "next", "within"}
     ),
     "frequency": frozenset(
-        {"daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
+        {"school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
          "once", "twice", "every", "each", "per", "at", "during", "on", "round", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
         | _NUMBER_WORDS
     ),
+    "event": frozenset({"as", "before", "after", "once"}),
     "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for"}),
     "indefinite": frozenset(
         {"asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
-         "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to"}
+         "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
+         "once", "capacity"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip

@@ -17,10 +17,10 @@ _I = re.IGNORECASE
 
 VAGUE = ci(
     r"\b(?:engag(?:e|es|ing|ement)(?:\s+(?:with|in|fully|positively|meaningfully|consistently)(?:\s+(?:all\s+)?(?:services|professionals|support|the\s+plan|agencies|the\s+work|work|interventions?))?)?"
-    r"|(?:continue\s+to\s+)?monitor(?:ing)?|keep\s+(?:under\s+review|an\s+eye\s+on|in\s+mind)|be\s+aware\s+(?:of|that)|raise\s+awareness"
+    r"|(?:continue\s+to\s+)?monitor(?:ed|ing)?|continue\s+with\s+(?:the\s+)?plan|sort(?:\s+out)?|keep\s+(?:under\s+review|an\s+eye\s+on|in\s+mind)|be\s+aware\s+(?:of|that)|raise\s+awareness"
     r"|(?:continue\s+to\s+|to\s+)?(?:offer|provide|give)\s+(?:ongoing\s+|appropriate\s+|emotional\s+|practical\s+|additional\s+)?support"
     r"|(?:continue\s+to\s+)?support(?!\s+(?:plan|worker|group|session|meeting))(?:\s+(?:mum|dad|parents?|the\s+family|carers?|child\s+[A-Z]|him|her|them|the\s+child(?:ren)?|with\s+\w+))?"
-    r"|be\s+supported|work\s+(?:with|on|towards|together|openly|alongside)|co-?operate|comply\s+with|address\s+(?:the\s+|these\s+|all\s+|any\s+|her\s+|his\s+|their\s+)?(?:concerns?|issues?|needs?|risks?|worries|behaviou?rs?|problems?|difficulties)"
+    r"|be\s+supported|(?<!direct\s)work\s+(?:with|on|towards|together|openly|alongside)|co-?operate|comply\s+with|address\s+(?:the\s+|these\s+|all\s+|any\s+|her\s+|his\s+|their\s+)?(?:concerns?|issues?|needs?|risks?|worries|behaviou?rs?|problems?|difficulties)"
     r"|improve(?:ment)?|promote|consider|explore|look\s+(?:into|at)|think\s+about|try\s+to|prioriti[sz]e"
     r"|demonstrate(?:\s+(?:that|an?\s+ability|capacity|insight|understanding|change))?|show\s+(?:that|insight|understanding|commitment)"
     r"|(?:meet|meeting)\s+(?:(?:the|his|her|their|child\s+[A-Z]'?s|children'?s)\s+)?(?:\w+\s+)?needs|ensure\s+(?:that\s+)?(?:\S+\s+){0,4}(?:safe|safety|well-?being|needs\s+are\s+met|happy|protected)"
@@ -31,7 +31,7 @@ VAGUE = ci(
 
 # Observable behaviour: an act someone else could see happen, or a named thing to be produced.
 OBSERVABLE = ci(
-    r"\b(?:attend(?:s|ing)?|complete[sd]?|visit(?:s|ing)?|see(?:n|s)?\s+(?:\w+\s+){0,2}alone|phone|call|ring|text|email|write|send|submit|book|register|enrol|"
+    r"\b(?:attend(?:s|ing)?|complete[sd]?|visit(?:s|ing)?|speak|trace|see(?:n|s)?\s+(?:\w+\s+){0,2}alone|phone|call|ring|text|email|write|send|submit|book|register|enrol|"
     r"collect|drop\s+off|pick\s+up|take\s+\w+\s+to|bring|sign|refer(?:ral)?|arrange|hold|convene|undertake|carry\s+out|test(?:ing)?|hair\s+strand|"
     r"breathaly[sz]|check(?:s|ed)?|read|go\s+to|meet\s+(?:with\s+)?(?:the\s+)?(?:sw|hv|iro|pa|\w+\s+worker)|share|log|diary|record|report\s+to|tell|inform|apply|move|install|fit|"
     r"buy|clean|tidy|cook|walk|put\s+\w+\s+to\s+bed|bed\s*time|in\s+bed\s+by|wake|sleep|eat|breakfast|lunch|dinner|take\s+(?:his|her|their)\s+medication|"
@@ -73,7 +73,11 @@ def find_vagueness(text: str, start: int, end: int) -> Vagueness | None:
     if match is None:
         return None
     if MENTAL.match(text, match.start()):
-        return Vagueness(match.start(), match.end(), observable=False, measurable=False)
+        # "Consider a referral" is vague though a referral is observable; it takes a concrete act
+        # and a measure or date beside the thinking to make the action checkable.
+        observable = OBSERVABLE.search(text, start, end) is not None
+        measurable = MEASURABLE.search(text, start, end) is not None
+        return Vagueness(match.start(), match.end(), observable and measurable, observable and measurable)
     return Vagueness(
         match.start(),
         match.end(),

@@ -51,7 +51,9 @@ def test_findings_point_at_their_words(tmp_path: Path) -> None:
 
 
 def test_personal_data_is_masked_unless_asked(tmp_path: Path) -> None:
-    path = _write(tmp_path, "pii.jsonl", [{"id": "N1", "record_type": "case_note", "text": "Mum's mobile is 07700 900123."}])
+    path = _write(
+        tmp_path, "pii.jsonl", [{"id": "N1", "record_type": "case_note", "text": "Mum's mobile is 07700 900123."}]
+    )
     masked = run("check", str(path), "--format", "jsonl").stdout
     assert "07700 900123" not in masked and "***** ******" in masked
     shown = run("check", str(path), "--format", "jsonl", "--show-personal-data").stdout
@@ -94,7 +96,9 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
 
 
 def test_csv_neutralises_formulas(tmp_path: Path) -> None:
-    path = _write(tmp_path, "f.jsonl", [{"id": "=HYPERLINK(1)", "record_type": "plan", "text": "- Attend all appointments"}])
+    path = _write(
+        tmp_path, "f.jsonl", [{"id": "=HYPERLINK(1)", "record_type": "plan", "text": "- Attend all appointments"}]
+    )
     result = run("check", str(path), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and all(row["id"] == "'=HYPERLINK(1)" for row in rows)

@@ -15,7 +15,9 @@ from auditor.records import read_records
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
     line["id"]: line
-    for line in (json.loads(text) for text in (ROOT / "tests" / "golden" / "records.expected.jsonl").read_text().splitlines())
+    for line in (
+        json.loads(text) for text in (ROOT / "tests" / "golden" / "records.expected.jsonl").read_text().splitlines()
+    )
 }
 RECORDS = list(read_records(ROOT / "sample_records" / "records.jsonl"))
 

@@ -41,7 +41,9 @@ texts = st.one_of(
     st.text(max_size=400),
     st.lists(st.sampled_from(PHRASES) | st.text(max_size=20), max_size=30).map(" ".join),
     st.sampled_from(SAMPLE_TEXTS).flatmap(
-        lambda base: st.integers(0, len(base)).flatmap(lambda cut: st.text(max_size=30).map(lambda noise: base[:cut] + noise + base[cut:]))
+        lambda base: st.integers(0, len(base)).flatmap(
+            lambda cut: st.text(max_size=30).map(lambda noise: base[:cut] + noise + base[cut:])
+        )
     ),
 )
 
@@ -58,7 +60,10 @@ def test_any_text_any_record_type(engine: Auditor, text: str, record_type: Recor
         pytest.param("", id="empty"),
         pytest.param("".join(chr(c) for c in range(32)) + "\x7f\u2028\u2029\x85", id="control-characters"),
         pytest.param("Mum 😊 to attend 👍 by 31.12.20 🎉\n- SW 🚗 to visit weekly 🏠", id="emoji"),
-        pytest.param("Мама to attend by 3/9/21. 孩子 A said 我想回家. الأم to engage with services. İstanbul İ", id="mixed-scripts"),
+        pytest.param(
+            "Мама to attend by 3/9/21. 孩子 A said 我想回家. الأم to engage with services. İstanbul İ",
+            id="mixed-scripts",
+        ),
         pytest.param("\n".join(["- "] * 50 + ["|||", "| | |", ":", "1.", "•"]), id="empty-structures"),
     ],
 )
