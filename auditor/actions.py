@@ -28,10 +28,15 @@ _NOT_ACTION_SECTIONS = frozenset(
         SectionKind.decision,
     }
 )
-_TASK_CUE = ci(
-    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w"
-    r"|\b(?:to\s+be|will\s+be|is\s+to\s+be|are\s+to\s+be|needs?\s+to\s+be|should\s+be|must\s+be)\s+(?:\w+ly\s+)?\w+(?:ed|en|de|ne|wn|pt|nt|ld|un|ught)\b"
-    r"|\b(?:will|shall|must|should|needs?\s+to|to\s+continue)\b",
+# Cheap cues first: a modal or a future passive makes a task whoever is named.
+_MODAL_CUE = ci(
+    r"\b(?:to\s+be|will\s+be|is\s+to\s+be|are\s+to\s+be|needs?\s+to\s+be|should\s+be|must\s+be)\s+(?:\w+ly\s+)?\w+(?:ed|en|de|ne|wn|pt|nt|ld|un|ught)\b"
+    r"|\b(?:will|shall|must|should|to\s+continue)\b",
+    _I,
+)
+# Then the costly one, an owner followed by "to", "is to", "has agreed to"...: "Mum to attend".
+_OWNER_TASK = ci(
+    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w",
     _I,
 )
 _FIRST_WORD = ci(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
@@ -82,8 +87,17 @@ def starts_with_action_verb(text: str) -> bool:
 _INFINITIVE_END = ci(r"\s+to\s+\w$")
 
 
+_NEED_TO = ci(r"\bneeds?\s+to\b")
+# "we need to plan" reads as a task unless a statement came first ("...is not an option, so we need to").
+_OWNER_OR_NEED = ci(rf"{_OWNER_TASK.pattern}|\bneeds?\s+to\s+\w")
+
+
 def _has_task_cue(body: str) -> bool:
-    for match in _TASK_CUE.finditer(body):
+    if _MODAL_CUE.search(body):
+        return True
+    if " to " not in body and " can " not in body and "responsible" not in body and "need" not in body:
+        return False  # every remaining cue needs one of these words
+    for match in _OWNER_TASK.finditer(body) if _NEED_TO.search(body) is None else _OWNER_OR_NEED.finditer(body):
         # "Mum says she wants the children to feel safe": an infinitive after a reporting verb.
         if _INFINITIVE_END.search(match.group()) and STATEMENT.search(body, 0, match.start()):
             continue

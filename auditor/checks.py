@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc
 
-from auditor.casefold import ci
+from auditor.casefold import Anchored, ci
 from auditor.decisions import DecisionKind
 from auditor.owners import OwnerReason
 from auditor.personal_data import PersonalDataKind
-from auditor.pipeline import folded_text_of, text_of
+from auditor.pipeline import folded_text_of, text_of, word_index_of
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
@@ -174,12 +174,12 @@ _OBSERVABLE_TARGET = ci(
 # What must change
 
 
-_CHANGE = ci(
+_CHANGE = Anchored(
     r"\b(?:what\s+(?:needs|has)\s+to\s+change|needs?\s+to\s+change|we\s+(?:will|would)\s+know|(?:will|would)\s+know\s+(?:that|things|this|it|when)|"
     r"how\s+(?:we|you|i|everyone)\s+will\s+know|so\s+that|in\s+order\s+(?:that|for)|this\s+will\s+(?:mean|show|help|ensure|make)|outcomes?\s*(?:we\s+want|:|for)|"
     r"we\s+want\s+(?:to\s+see|child|[A-Z])|success\s+(?:will|would|looks)|evidenced\s+by|measured\s+by|bottom\s+lines?|goals?\s*:|"
     r"what\s+(?:good|success)\s+(?:looks|will\s+look)|things\s+will\s+be\s+better\s+when|will\s+be\s+different|my\s+goals?|i\s+want\s+to\s+(?:be|have|get|live|move|go))",
-    _I,
+    "what needs need we will would how so in this outcome outcomes success evidenced measured bottom goal goals things my i",
 )
 
 
@@ -187,7 +187,7 @@ _CHANGE = ci(
 def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
     if any(section.kind is SectionKind.change for section in doc._.sections):
         return
-    if _CHANGE.search(folded_text_of(doc)):
+    if _CHANGE.search(folded_text_of(doc), word_index_of(doc)):
         return
     yield Hit(0, 0, "no statement of what must change for the child or how anyone will know it has")
 
@@ -289,14 +289,14 @@ def _glossary_pattern(glossary: dict[str, str]) -> re.Pattern[str]:
 # The child's voice
 
 
-_CHILD = r"(?:child\s+[A-Z]|young\s+person\s+[A-Z]|baby\s+[A-Z]|\[\s*name\s*\]|x{2,}|the\s+(?:child|children|young\s+person|young\s+people)|he|she|they|yp)"
-_VOICE = ci(
-    rf"\b{_CHILD}\s+(?:has\s+|have\s+)?(?:also\s+)?(?:said|says|told|tells|shared|explained|expressed|described|stated|wrote|drew|chose|picked|pressed|"
+_CHILD = r"(?:\[\s*name\s*\]|\b(?:child\s+[A-Z]|young\s+person\s+[A-Z]|baby\s+[A-Z]|x{2,}|the\s+(?:child|children|young\s+person|young\s+people)|he|she|they|yp))"
+_VOICE = Anchored(
+    rf"{_CHILD}\s+(?:has\s+|have\s+)?(?:also\s+)?(?:said|says|told|tells|shared|explained|expressed|described|stated|wrote|drew|chose|picked|pressed|"
     r"asked|wants?|wanted|would\s+like|wishes|likes?|liked|loves?|enjoys?|doesn't\s+like|does\s+not\s+like|feels|felt|is\s+(?:worried|scared|frightened|happy|sad)|"
     r"was\s+(?:worried|scared|frightened|happy|sad)|worries)\b"
     r"|\b(?:wishes\s+and\s+feelings|voice\s+of\s+the\s+child|(?:child\s+[A-Z]|the\s+child|the\s+young\s+person|his|her|their|my)(?:'s)?\s+(?:own\s+)?(?:views?|words|wishes)|in\s+(?:his|her|their|my)\s+own\s+words)\b"
-    r"|(?:^|[\s\"'“‘])(?:i\s+(?:want|would\s+like|feel|felt|like|don't|do\s+not|am|will|think|hope|need|wish|said)|i'm|i'd|my\s+(?:goal|plan|view|wish))\b",
-    _I,
+    r"|\b(?:i\s+(?:want|would\s+like|feel|felt|like|don't|do\s+not|am|will|think|hope|need|wish|said)|i'm|i'd|my\s+(?:goal|plan|view|wish))\b",
+    "child young baby [name [ xx xxx xxxx xxxxx the he she they yp wishes voice his her their my in i",
 )
 
 
@@ -313,7 +313,7 @@ def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
         # "Pupil voice: not completed." is a heading with no voice under it.
         if section.kind is SectionKind.voice and not _EMPTY_SECTION.fullmatch(folded, section.start, section.end):
             return
-    if _VOICE.search(folded_text_of(doc)):
+    if _VOICE.search(folded, word_index_of(doc)):
         return
     yield Hit(0, 0, "nothing records what the child said, wants or feels")
 

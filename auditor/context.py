@@ -8,12 +8,11 @@ statements are marked once, here, and every rule reads the marks.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from auditor.casefold import ci
+from auditor.casefold import Anchored, WordIndex, ci
 
 _I = re.IGNORECASE
 
@@ -63,21 +62,30 @@ def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
-def mark_all(text: str, spans: Sequence[tuple[int, int]]) -> list[ContextMarks]:
-    """`mark` for many statements of one (case-folded) text: each trigger pattern scans the text
-    once, instead of once per statement."""
-    found = {name: list(pattern.finditer(text)) for name, pattern in _TRIGGERS.items()}
-    starts = {name: [m.start() for m in matches] for name, matches in found.items()}
+# The same patterns, anchored at the words they can begin with (see casefold.Anchored).
+TRIGGERS = {
+    "conditional": Anchored(
+        CONDITIONAL.pattern, "if unless provided providing as so on should in where failing otherwise were"
+    ),
+    "prohibition": Anchored(PROHIBITION.pattern, "not is are must should shall no"),
+    "negated": Anchored(
+        NEGATION.pattern,
+        # "won't" is one word to the regex index and "wo" + "n't" to spaCy's tokenizer: both are listed.
+        "not is are must should will won wo shall no never does do did has have cannot can ca isn aren doesn don didn hasn haven",
+    ),
+    "hypothetical": Anchored(
+        HYPOTHETICAL.pattern, "may might could would possibly potentially it hopefully if subject to will"
+    ),
+    "historical": Anchored(HISTORICAL.pattern, "previously last in historically since"),
+}
+
+
+def mark_all(text: str, spans: Sequence[tuple[int, int]], index: WordIndex | None = None) -> list[ContextMarks]:
+    """`mark` for many statements of one (case-folded) text, sharing one word index."""
+    words = index if index is not None else WordIndex.from_text(text)
 
     def first(name: str, start: int, end: int) -> tuple[int, int] | None:
-        matches = found[name]
-        for index in range(bisect.bisect_left(starts[name], start), len(matches)):
-            match = matches[index]
-            if match.start() >= end:
-                return None
-            if match.end() <= end:
-                return match.start(), match.end()
-        return None
+        return _span(TRIGGERS[name].search(text, words, start, end))
 
     return [
         ContextMarks(
@@ -89,15 +97,6 @@ def mark_all(text: str, spans: Sequence[tuple[int, int]]) -> list[ContextMarks]:
         )
         for start, end in spans
     ]
-
-
-_TRIGGERS = {
-    "conditional": CONDITIONAL,
-    "prohibition": PROHIBITION,
-    "negated": NEGATION,
-    "hypothetical": HYPOTHETICAL,
-    "historical": HISTORICAL,
-}
 
 
 def mark(text: str, start: int, end: int) -> ContextMarks:

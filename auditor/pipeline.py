@@ -38,6 +38,7 @@ _EXTENSIONS: dict[str, Any] = {
     "record": None,
     "text": None,  # the record's text; spaCy rebuilds doc.text from tokens on every access
     "folded": None,  # the text lower-cased with offsets kept (auditor.casefold)
+    "words": None,  # where each word of the folded text starts (auditor.casefold.WordIndex)
     "sections": None,
     "units": None,
     "timescales": None,
@@ -66,6 +67,14 @@ def folded_text_of(doc: Doc) -> str:
     return folded
 
 
+def word_index_of(doc: Doc) -> casefold.WordIndex:
+    """The folded text's word index, built once and shared by every anchored pattern."""
+    index: casefold.WordIndex | None = doc._.words
+    if index is None:
+        index = doc._.words = casefold.WordIndex.from_text(folded_text_of(doc))
+    return index
+
+
 def _recorded_at(doc: Doc) -> Any:
     record = doc._.record
     return getattr(record, "recorded_at", None)
@@ -84,9 +93,8 @@ def segmenter(doc: Doc) -> Doc:
 def context_marker(doc: Doc) -> Doc:
     """Conditional, prohibited, negated, hypothetical and historical marks on every unit."""
     units = doc._.units
-    for unit, marks in zip(
-        units, context.mark_all(folded_text_of(doc), [(u.start, u.end) for u in units]), strict=True
-    ):
+    spans = [(u.start, u.end) for u in units]
+    for unit, marks in zip(units, context.mark_all(folded_text_of(doc), spans, word_index_of(doc)), strict=True):
         unit.context = marks
     return doc
 
@@ -94,7 +102,7 @@ def context_marker(doc: Doc) -> Doc:
 @Language.component("auditor_timescales", requires=["doc._.units", "doc._.sections"], assigns=["doc._.timescales"])
 def timescale_finder(doc: Doc) -> Doc:
     """Every timescale in the record, assigned to the units that contain it."""
-    found = timescales.find_timescales(text_of(doc), _recorded_at(doc), folded_text_of(doc))
+    found = timescales.find_timescales(text_of(doc), _recorded_at(doc), folded_text_of(doc), word_index_of(doc))
     doc._.timescales = found
     units = doc._.units
     position = 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from auditor.casefold import ci, fold
+from auditor.casefold import WordIndex, ci, fold, register
 from auditor.dates import MONTH_NAME, MONTHS, add_working_days, expand_year, month_number
 
 
@@ -163,14 +163,17 @@ _NOT_A_DATE_AFTER = ci(
 _TERM_ENDS = {"autumn": (12, 20), "christmas": (12, 20), "spring": (3, 31), "easter": (3, 31), "summer": (7, 20)}
 
 
-def find_timescales(original: str, recorded_at: date | None = None, folded: str | None = None) -> list[Timescale]:
+def find_timescales(
+    original: str, recorded_at: date | None = None, folded: str | None = None, index: WordIndex | None = None
+) -> list[Timescale]:
     """Every timescale in `original`, sorted by position, overlapping matches resolved to the longest.
 
-    `folded` is `casefold.fold(original)`, if the caller has it already. (Word starts from the
-    spaCy Doc's arrays were measured slower than one regex pass for records of plan size.)
+    `folded` is `casefold.fold(original)` and `index` its `casefold.WordIndex`, if the caller has
+    them already. (Word starts from the spaCy Doc's arrays were measured slower than one regex
+    pass for records of plan size.)
     """
     text = folded if folded is not None else fold(original)
-    starts = _word_starts(text)
+    starts = index if index is not None else WordIndex.from_text(text)
     found: list[Timescale] = []
     found += _dates(text, recorded_at, starts)
     found += _relatives(text, recorded_at, starts)
@@ -265,34 +268,17 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip
-_MONTH_DEADLINE_FIRST = _FIRST_WORDS["month"] | frozenset({"by", "before", "until", "during", "in", "from", "for"})
-_FAMILIES_OF: dict[str, list[str]] = {}
-for _family, _words in {**_FIRST_WORDS, "month": _MONTH_DEADLINE_FIRST}.items():
-    for _word in _words:
-        _FAMILIES_OF.setdefault(_word, []).append(_family)
-_WORD = re.compile(r"[a-z]+|\d+")
-_Starts = dict[str, list[int]]
+_MONTH_DEADLINE_FIRST = register(_FIRST_WORDS["month"] | {"by", "before", "until", "during", "in", "from", "for"})
+for _words in _FIRST_WORDS.values():
+    register(_words)
+_Starts = WordIndex
 
 
-def _word_starts(text: str) -> _Starts:
-    """Where each pattern family may begin: the offsets of its first words (and of numbers)."""
-    starts: _Starts = {family: [] for family in _FIRST_WORDS}
-    families_of = _FAMILIES_OF
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word[0].isdigit():
-            starts["#"].append(match.start())
-            continue
-        for family in families_of.get(word, ()):
-            starts[family].append(match.start())
-    return starts
-
-
-def _anchored(text: str, starts: _Starts, family: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+def _anchored(text: str, starts: WordIndex, family: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
     """Matches of `pattern` that begin where one of the family's first words begins."""
     found = []
-    positions = starts[family] if family != "frequency" else sorted(starts[family] + starts["#"])
-    for position in positions:
+    words = _MONTH_DEADLINE_FIRST if family == "month_deadline" else _FIRST_WORDS[family]
+    for position in starts.starts(words, numbers=family in ("#", "frequency")):
         match = pattern.match(text, position)
         if match is not None:
             found.append(match)
@@ -386,7 +372,7 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
         if due is not None and prefix is not None and _WEEK_OF_START.match(text, prefix.start()):
             due += timedelta(days=4)
         out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
-    for match in _anchored(text, starts, "month", _MONTH_DEADLINE):
+    for match in _anchored(text, starts, "month_deadline", _MONTH_DEADLINE):
         month_text = match["mon"] or match["mon2"]
         year_text = match["y"] or match["y2"]
         if month_text.lower() == "may" and not year_text and not match["edge"]:
