@@ -298,6 +298,60 @@ def bench(
     run(words=words, repeats=repeats, out=sys.stdout)
 
 
+@app.command()
+def split() -> None:
+    """Write the corpus's train/dev/test split (split.json); existing test ids stay frozen."""
+    from auditor.corpus import CorpusError, load_actions, load_decisions, write_split
+
+    try:
+        ids = [item.id for item in load_actions()] + [item.id for item in load_decisions()]
+    except CorpusError as exc:
+        _fail(str(exc))
+    path = write_split(ids)
+    typer.echo(f"wrote {path} for {len(ids)} items")
+
+
+@app.command()
+def train(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed and corpus give the same model.")] = 0,
+    output: Annotated[Path | None, typer.Option(help="Folder for the models and model card (default: models/).")] = None,
+) -> None:
+    """Train the classifier on the train split, choose thresholds on dev, report on test."""
+    from auditor.classifier import save
+    from auditor.corpus import CorpusError
+    from auditor.evaluation import evaluate, format_results, model_card
+    from auditor.evaluation import train as fit
+
+    target = output or Path(__file__).resolve().parent.parent / "models"
+    try:
+        models = fit(seed)
+    except (CorpusError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    save(models, target)
+    results = evaluate(models)
+    model_card(models, results, target / "MODEL_CARD.md")
+    typer.echo(format_results(results))
+    typer.echo(f"saved to {target}")
+
+
+@app.command()
+def evaluate(
+    split_name: Annotated[str, typer.Option("--split", help="test (default) or dev")] = "test",
+) -> None:
+    """Per-category precision, recall and F1 for the rules alone, the model alone, and combined."""
+    from auditor.classifier import load
+    from auditor.evaluation import evaluate as measure
+    from auditor.evaluation import format_results
+
+    if split_name not in ("test", "dev"):
+        _fail("--split must be test or dev")
+    try:
+        models = load()
+    except FileNotFoundError:
+        _fail("no trained model found: run `auditor train`")
+    typer.echo(format_results(measure(models, split_name)))  # type: ignore[arg-type]
+
+
 def main() -> None:
     """Entry point: never show a traceback to the user."""
     try:

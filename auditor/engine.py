@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from auditor import pipeline
 from auditor.checks import READS
+from auditor.classifier import TrainedModels, load, models_dir
+from auditor.combine import combine
 from auditor.findings import Category, Finding, RecordResult
 from auditor.pipeline import text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import Rule, RuleBook
 from auditor.scoring import ScoringConfig, score
+
+
+def shipped_models() -> TrainedModels | None:
+    """The classifier shipped with the package, unless AUDITOR_MODEL=off or none is shipped."""
+    if os.environ.get("AUDITOR_MODEL", "").lower() in ("off", "0", "none", "false"):
+        return None
+    if not (models_dir() / "model.json").exists():
+        return None
+    return load()
 
 
 def mask(text: str) -> str:
@@ -32,11 +46,14 @@ class Auditor:
         nlp: Language | None = None,
         rules_dir: Path | None = None,
         show_personal_data: bool = False,
+        models: TrainedModels | None | Literal["shipped"] = "shipped",
     ) -> None:
         self.rules = rules or RuleBook.load(rules_dir)
         self.scoring = scoring or ScoringConfig()
         self.nlp = nlp or pipeline.build()
         self.show_personal_data = show_personal_data
+        # The shipped classifier backs up the rules when it is there; `models=None` turns it off.
+        self.models = shipped_models() if models == "shipped" else models
         self._components: dict[tuple[RecordType, PlanType | None], list[str]] = {}
         self._rules_for: dict[tuple[RecordType, PlanType | None], list[Rule]] = {}
 
@@ -91,15 +108,41 @@ class Auditor:
 
     def audit(self, record: Record) -> RecordResult:
         """Score one record."""
-        doc = self.parse(record)
-        findings = self.findings(doc, record)
-        value, grade = score(findings, self.scoring)
-        return RecordResult(record.id, value, grade, findings)
+        return self.audit_batch([record])[0]
 
-    def audit_many(self, records: Iterable[Record]) -> Iterator[RecordResult]:
-        """Score records one at a time, in order; memory does not grow with the batch."""
+    def audit_batch(self, records: Sequence[Record]) -> list[RecordResult]:
+        """Score a batch of records: rules record by record, the model once for the batch."""
+        parsed = [(record, doc, self.findings(doc, record)) for record, doc in ((r, self.parse(r)) for r in records)]
+        if self.models is not None:
+            combined = combine(self.models, self.rules, parsed)
+            parsed = [(record, doc, self._mask_model_findings(doc, found)) for (record, doc, _), found in zip(parsed, combined, strict=True)]
+        results = []
+        for record, _doc, findings in parsed:
+            value, grade = score(findings, self.scoring)
+            results.append(RecordResult(record.id, value, grade, findings))
+        return results
+
+    def audit_many(self, records: Iterable[Record], batch_size: int = 64) -> Iterator[RecordResult]:
+        """Score records in order, a batch at a time; memory does not grow with the input."""
+        batch: list[Record] = []
         for record in records:
-            yield self.audit(record)
+            batch.append(record)
+            if len(batch) == batch_size:
+                yield from self.audit_batch(batch)
+                batch = []
+        if batch:
+            yield from self.audit_batch(batch)
+
+    def _mask_model_findings(self, doc: Doc, findings: list[Finding]) -> list[Finding]:
+        if self.show_personal_data:
+            return findings
+        hidden = [(p.start, p.end) for p in doc._.personal_data]
+        return [
+            dataclasses.replace(f, text=_masked(f.text, f.start, hidden, f.category))
+            if hidden and f.source.startswith("model:")
+            else f
+            for f in findings
+        ]
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

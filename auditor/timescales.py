@@ -125,7 +125,9 @@ _FREQUENCY = ci(
     rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
     rf"|\bon\s+(?:{WEEKDAY_FULL})s\b|\b(?:{WEEKDAY_FULL})s\s+(?:and\s+(?:{WEEKDAY_FULL})s\s+)?(?:after|before|at|from)\b"
     r"|\b(?:on\s+)?(?:school\s+days|weekdays|weeknights|week\s+nights)\b|\bat\s+(?:weekends|the\s+weekends?)\b|\bevery\s+school\s+day\b"
-    r"|\bat\s+all\s+times\b|\b(?:24/7|round\s+the\s+clock)\b|\bat\s+least\s+(?:once|twice|\d+\s+times)\b",
+    r"|\b(?:24/7|round\s+the\s+clock)\b|\bat\s+least\s+(?:once|twice|\d+\s+times)\b"
+    # "attend all appointments": every one as it falls, a per-event frequency (GUIDELINES.md)
+    r"|\ball\s+(?:(?:of\s+)?(?:the|her|his|their|my|child\s+[a-z]'s|the\s+baby's)\s+)?(?:[a-z-]+\s+){0,2}(?:appointments|sessions|core\s+groups|meetings|visits|reviews|contacts|classes|lessons)\b",
     _FLAGS,
 )
 _MEETING_PREPOSITION = (
@@ -146,7 +148,7 @@ _EVENT = ci(
 _INDEFINITE = ci(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when(?:\s+(?:required|needed|necessary|appropriate|possible))?|in\s+the\s+next\s+few\s+(?:days|weeks|months)|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|if\s+(?:needed|required|necessary)"
-    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
+    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|at\s+all\s+times|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
     r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
@@ -256,7 +258,7 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     ),
     "frequency": frozenset(
         {"school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
-         "once", "twice", "every", "each", "per", "at", "during", "on", "round", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
+         "once", "twice", "every", "each", "per", "at", "during", "on", "round", "all", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
         | _NUMBER_WORDS
     ),
     "event": frozenset({"as", "before", "after", "once"}),
@@ -264,7 +266,7 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     "indefinite": frozenset(
         {"asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
          "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
-         "once", "capacity"}
+         "once", "capacity", "at"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip

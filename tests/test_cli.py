@@ -97,7 +97,7 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
 
 def test_csv_neutralises_formulas(tmp_path: Path) -> None:
     path = _write(
-        tmp_path, "f.jsonl", [{"id": "=HYPERLINK(1)", "record_type": "plan", "text": "- Attend all appointments"}]
+        tmp_path, "f.jsonl", [{"id": "=HYPERLINK(1)", "record_type": "plan", "text": "- Attend the parenting course"}]
     )
     result = run("check", str(path), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

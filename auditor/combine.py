@@ -1,0 +1,136 @@
+"""Where the rules and the trained model meet.
+
+For each plan action and each of missing_timescale, vague_timescale, missing_owner and
+vague_action, and for each paragraph of a decision, supervision, review or case note record and
+each of extension_without_rationale and decision_without_rationale, the model gives a
+probability p and the category is decided as (see `classifier.Combination`):
+
+    reported = (a rule fired and p >= confirm) or p >= add
+
+- A rule's finding stands unless the model strongly disagrees (p below `confirm`); then it is
+  withdrawn. With `confirm` at 0 the model never overrules a rule.
+- Where the rules are silent, the model adds a finding when it is confident (p at least `add`).
+  The added finding carries the category's rule (its message, suggestion and citation), says in
+  its message that the model found it, with its probability and the words that pushed it, and
+  its source is `model:NAME@VERSION`.
+
+The thresholds are chosen per category on the dev split (`auditor train`), and `auditor
+evaluate` reports this exact combination on the test split.
+
+Records are predicted in batches: one scikit-learn call per batch, not per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, probabilities
+from auditor.findings import Category, Finding
+from auditor.pipeline import text_of
+from auditor.records import PlanType, Record, RecordType
+from auditor.rulebook import RuleBook
+from auditor.segment import paragraphs
+
+# The rule whose words a model finding of each category carries.
+PRIMARY_RULE = {
+    "missing_timescale": "TS001",
+    "vague_timescale": "TS002",
+    "missing_owner": "OW003",
+    "vague_action": "VA001",
+    "extension_without_rationale": "DC001",
+    "decision_without_rationale": "DC002",
+}
+_DECISION_RECORDS = frozenset({RecordType.decision, RecordType.supervision, RecordType.review, RecordType.case_note})
+
+
+@dataclass(frozen=True)
+class _Span:
+    record: int
+    start: int
+    end: int
+
+
+def combine(
+    models: TrainedModels, rules: RuleBook, batch: Sequence[tuple[Record, Doc, list[Finding]]]
+) -> list[list[Finding]]:
+    """The batch's findings after combining each rule-judged category with the model."""
+    out = [list(findings) for _record, _doc, findings in batch]
+    action_spans: list[_Span] = []
+    decision_spans: list[_Span] = []
+    for number, (record, doc, _findings) in enumerate(batch):
+        if doc._.units is not None:
+            for unit in doc._.units:
+                if unit.is_action and unit.context is not None and unit.context.is_task:
+                    action_spans.append(_Span(number, unit.start, unit.end))
+        if record.record_type in _DECISION_RECORDS:
+            for start, end in paragraphs(text_of(doc)):
+                decision_spans.append(_Span(number, start, end))
+    for spans, pipeline, targets, name in (
+        (action_spans, models.actions, ACTION_TARGETS, "actions"),
+        (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
+    ):
+        if not spans:
+            continue
+        texts = [text_of(batch[s.record][1])[s.start : s.end] for s in spans]
+        probability = probabilities(pipeline, texts)
+        source = f"model:{name}@{models.version}"
+        for row, span in enumerate(spans):
+            record = batch[span.record][0]
+            for column, category in enumerate(targets):
+                p = float(probability[row, column])
+                _decide(models, rules, out[span.record], record, span, category, p, source, pipeline, column, texts[row])
+    return [sorted(findings, key=lambda f: (f.start, f.end, f.rule_id)) for findings in out]
+
+
+def _decide(
+    models: TrainedModels,
+    rules: RuleBook,
+    findings: list[Finding],
+    record: Record,
+    span: _Span,
+    category: str,
+    p: float,
+    source: str,
+    pipeline: object,
+    column: int,
+    text: str,
+) -> None:
+    combination = models.combinations[category]
+    inside = [
+        f
+        for f in findings
+        if f.category.value == category and f.source.startswith("rule:") and span.start <= f.start and f.end <= span.end
+    ]
+    if combination.decide(bool(inside), p):
+        if inside:
+            return
+        rule_id = PRIMARY_RULE[category]
+        if category == "vague_action" and record.plan_type is PlanType.pep:
+            rule_id = "VA002"
+        rule = rules.by_id.get(rule_id)
+        if rule is None or not rule.applies(record.record_type, record.plan_type):
+            return
+        words = explain(pipeline, text, column)  # type: ignore[arg-type]
+        said = ", ".join(f"'{w}'" for w in words) or "its overall wording"
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                category=Category(category),
+                severity=rule.severity,
+                start=span.start,
+                end=span.end,
+                text=text,
+                message=f"{rule.message} (Found by {source}, probability {p:.2f}; the words that pushed it: {said}.)",
+                suggestion=rule.suggestion,
+                citation=str(rule.citation),
+                source=source,
+                confidence=round(p, 3),
+                explanation=f"probability {p:.3f}; words: {said}",
+            )
+        )
+    else:
+        for finding in inside:
+            findings.remove(finding)
