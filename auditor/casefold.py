@@ -122,7 +122,8 @@ class Anchored:
         """The first match that starts and ends within text[start:end]."""
         stop = len(text) if end is None else end
         starts = index.starts(self.first_words, self.numbers)
-        for position in starts[bisect.bisect_left(starts, start) :]:
+        for cursor in range(bisect.bisect_left(starts, start), len(starts)):  # no slice: no copy
+            position = starts[cursor]
             if position >= stop:
                 return None
             match = self.pattern.match(text, position, stop)

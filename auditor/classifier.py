@@ -61,20 +61,34 @@ def build_pipeline(seed: int = 0) -> Pipeline:
     return Pipeline([("features", features), ("classify", classifier)])
 
 
-def probabilities(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
-    """Probability of each target (columns in target order) for each text (rows)."""
+def features_of(pipeline: Pipeline, texts: list[str]) -> Any:
+    """The pipeline's feature matrix for these texts (sparse, one row per text)."""
+    return pipeline.named_steps["features"].transform(texts).tocsr()
+
+
+def probabilities(pipeline: Pipeline, texts: list[str], features: Any = None) -> np.ndarray:
+    """Probability of each target (columns in target order) for each text (rows).
+
+    Pass `features` (from `features_of`) to reuse a matrix already computed for `explain`."""
+    classify = pipeline.named_steps["classify"]
     if not texts:
-        return np.zeros((0, len(pipeline.named_steps["classify"].estimators_)))
-    per_target = pipeline.predict_proba(texts)
-    return np.column_stack([p[:, 1] for p in per_target])
+        return np.zeros((0, len(classify.estimators_)))
+    matrix = features if features is not None else features_of(pipeline, texts)
+    return np.column_stack([p[:, 1] for p in classify.predict_proba(matrix)])
 
 
-def explain(pipeline: Pipeline, text: str, target: int, top: int = 5) -> list[str]:
+_FEATURE_NAMES: dict[int, Any] = {}
+
+
+def explain(pipeline: Pipeline, text: str, target: int, top: int = 5, row: Any = None) -> list[str]:
     """The words and character sequences that pushed this text towards the target, strongest first."""
     features: FeatureUnion = pipeline.named_steps["features"]
-    row = features.transform([text]).tocsr()
+    if row is None:
+        row = features.transform([text]).tocsr()
     coefficients = pipeline.named_steps["classify"].estimators_[target].coef_[0]
-    names = features.get_feature_names_out()
+    names = _FEATURE_NAMES.get(id(pipeline))
+    if names is None:
+        names = _FEATURE_NAMES[id(pipeline)] = features.get_feature_names_out()
     contributions = [(row.data[k] * coefficients[j], names[j]) for k, j in enumerate(row.indices)]
     pushed = sorted((c for c in contributions if c[0] > 0), reverse=True)
     words: list[str] = []

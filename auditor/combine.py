@@ -22,12 +22,14 @@ Records are predicted in batches: one scikit-learn call per batch, not per recor
 
 from __future__ import annotations
 
+import bisect
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
-from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, probabilities
+from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, features_of, probabilities
 from auditor.findings import Category, Finding
 from auditor.pipeline import text_of
 from auditor.records import PlanType, Record, RecordType
@@ -53,11 +55,29 @@ class _Span:
     end: int
 
 
+class _RuleFindings:
+    """A record's rule findings by category, sorted by start, for finding those inside a span."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.by_category: dict[str, list[Finding]] = {}
+        for finding in sorted(findings, key=lambda f: f.start):
+            if finding.source.startswith("rule:"):
+                self.by_category.setdefault(finding.category.value, []).append(finding)
+        self.starts = {c: [f.start for f in found] for c, found in self.by_category.items()}
+        self.withdrawn: set[int] = set()
+
+    def inside(self, category: str, start: int, end: int) -> list[Finding]:
+        found = self.by_category.get(category, [])
+        first = bisect.bisect_left(self.starts.get(category, []), start)
+        return [f for f in found[first : bisect.bisect_left(self.starts[category], end, first)] if f.end <= end] if found else []
+
+
 def combine(
     models: TrainedModels, rules: RuleBook, batch: Sequence[tuple[Record, Doc, list[Finding]]]
 ) -> list[list[Finding]]:
     """The batch's findings after combining each rule-judged category with the model."""
-    out = [list(findings) for _record, _doc, findings in batch]
+    indexes = [_RuleFindings(findings) for _record, _doc, findings in batch]
+    added: list[list[Finding]] = [[] for _ in batch]
     action_spans: list[_Span] = []
     decision_spans: list[_Span] = []
     for number, (record, doc, _findings) in enumerate(batch):
@@ -75,20 +95,28 @@ def combine(
         if not spans:
             continue
         texts = [text_of(batch[s.record][1])[s.start : s.end] for s in spans]
-        probability = probabilities(pipeline, texts)
+        matrix = features_of(pipeline, texts)
+        probability = probabilities(pipeline, texts, matrix)
         source = f"model:{name}@{models.version}"
         for row, span in enumerate(spans):
             record = batch[span.record][0]
             for column, category in enumerate(targets):
+                inside = indexes[span.record].inside(category, span.start, span.end)
                 p = float(probability[row, column])
-                _decide(models, rules, out[span.record], record, span, category, p, source, pipeline, column, texts[row])
-    return [sorted(findings, key=lambda f: (f.start, f.end, f.rule_id)) for findings in out]
+                if not models.combinations[category].decide(bool(inside), p):
+                    indexes[span.record].withdrawn.update(id(f) for f in inside)
+                elif not inside:
+                    finding = _model_finding(rules, record, span, category, p, source, pipeline, column, texts[row], matrix[row])
+                    if finding is not None:
+                        added[span.record].append(finding)
+    return [
+        sorted([f for f in findings if id(f) not in index.withdrawn] + extra, key=lambda f: (f.start, f.end, f.rule_id))
+        for (_record, _doc, findings), index, extra in zip(batch, indexes, added, strict=True)
+    ]
 
 
-def _decide(
-    models: TrainedModels,
+def _model_finding(
     rules: RuleBook,
-    findings: list[Finding],
     record: Record,
     span: _Span,
     category: str,
@@ -97,40 +125,27 @@ def _decide(
     pipeline: object,
     column: int,
     text: str,
-) -> None:
-    combination = models.combinations[category]
-    inside = [
-        f
-        for f in findings
-        if f.category.value == category and f.source.startswith("rule:") and span.start <= f.start and f.end <= span.end
-    ]
-    if combination.decide(bool(inside), p):
-        if inside:
-            return
-        rule_id = PRIMARY_RULE[category]
-        if category == "vague_action" and record.plan_type is PlanType.pep:
-            rule_id = "VA002"
-        rule = rules.by_id.get(rule_id)
-        if rule is None or not rule.applies(record.record_type, record.plan_type):
-            return
-        words = explain(pipeline, text, column)  # type: ignore[arg-type]
-        said = ", ".join(f"'{w}'" for w in words) or "its overall wording"
-        findings.append(
-            Finding(
-                rule_id=rule.id,
-                category=Category(category),
-                severity=rule.severity,
-                start=span.start,
-                end=span.end,
-                text=text,
-                message=f"{rule.message} (Found by {source}, probability {p:.2f}; the words that pushed it: {said}.)",
-                suggestion=rule.suggestion,
-                citation=str(rule.citation),
-                source=source,
-                confidence=round(p, 3),
-                explanation=f"probability {p:.3f}; words: {said}",
-            )
-        )
-    else:
-        for finding in inside:
-            findings.remove(finding)
+    features: object,
+) -> Finding | None:
+    rule_id = PRIMARY_RULE[category]
+    if category == "vague_action" and record.plan_type is PlanType.pep:
+        rule_id = "VA002"
+    rule = rules.by_id.get(rule_id)
+    if rule is None or not rule.applies(record.record_type, record.plan_type):
+        return None
+    words = explain(pipeline, text, column, row=features)  # type: ignore[arg-type]
+    said = ", ".join(f"'{w}'" for w in words) or "its overall wording"
+    return Finding(
+        rule_id=rule.id,
+        category=Category(category),
+        severity=rule.severity,
+        start=span.start,
+        end=span.end,
+        text=text,
+        message=f"{rule.message} (Found by {source}, probability {p:.2f}; the words that pushed it: {said}.)",
+        suggestion=rule.suggestion,
+        citation=str(rule.citation),
+        source=source,
+        confidence=round(p, 3),
+        explanation=f"probability {p:.3f}; words: {said}",
+    )

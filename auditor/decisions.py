@@ -37,7 +37,9 @@ class DecisionKind(StrEnum):
 # Order matters: the first kind that matches a sentence names it.
 _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.extension, ci(
-        r"\b(?:extend(?:ed|ing)?|extension|postpon(?:e|ed|ing|ement)|defer(?:red|ring)?|delay(?:ed)?\s+(?:to|until|by)|"
+        r"\b(?:extend(?:ed|ing)?|extension|postpon(?:e|ed|ing|ement)|defer(?:red|ring)?|delay(?:ed)?\s+(?:to|until|by)|delay\s+(?:the\s+)?\w+\s+by|"
+        r"put\s+back|re-?arranged?|moved?\s+(?:back|forward\s+to|to\s+(?:end|after|later))|slip\w*\s+by|out(?:side)?\s+(?:of\s+)?timescales?|"
+        r"\d+\s+(?:wks?|weeks?|days?|months?)\s+late|new\s+date|stood\s+down|run\s+beyond|will\s+not\s+be\s+met|"
         r"re-?schedul(?:e|ed)|moved?\s+(?:back\s+)?to\s+(?:\d|the|next|w/?c)|push(?:ed)?\s+back|new\s+(?:completion|due|target)\s+date|"
         r"revised\s+(?:timescale|date|completion)|(?:agreed|authoris(?:e|ed)|allow(?:ed)?)\s+(?:a\s+)?(?:further|another|additional)\s+\d*\s*(?:\w+\s+)?(?:days?|weeks?|months?)|"
         r"out\s+of\s+timescale(?:s)?\s+(?:agreed|authorised)|beyond\s+(?:the\s+)?(?:\d+\s+(?:working\s+)?days?|timescales?))", _I)),
@@ -52,13 +54,28 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.continue_plan, ci(r"\bcontinue\s+(?:the\s+|with\s+(?:the\s+)?)?(?:cp|cin|child\s+protection|child\s+in\s+need)\b(?:\s+plan)?", _I)),
     (DecisionKind.continue_plan, ci(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
     (DecisionKind.other, ci(
+        r"(?:^\W*agreed\b|\bagreed\s+by\s+\w+|\bagreed\s*(?=[.;,–—-]|$)|\b(?:declined|refused)\s+by\s+(?:tm|hos|manager|sm|adm)\b|"
+        r"\b(?:s\.?\s?20|section\s+20)\s+(?:agreed|declined|refused|to\s+end|not\s+appropriate|offered)\b|"
+        r"\b(?:issue|initiate|start)\s+(?:care\s+)?proceedings\b|\bno\s+lbp\b|\b(?:remain|stay)\s+(?:in|on)\s+(?:plo|pre-proceedings)\b|"
+        r"\bprogress\s+(?:\w+\s+)?to\s+(?:strategy|assessment|referral|s47)|\bpass\s+to\s+assessment|\bstrategy\s+(?:discussion\s+)?required|\blevel\s+[1-4]\b|"
+        r"\b(?:reduce|increase)\s+(?:visits|contact)\s+to\b|\b(?:contact|placement|visits)\s+(?:w/\s*\w+\s+|with\s+\w+\s+)?to\s+(?:remain|stay|reduce|increase)\b|"
+        r"\bto\s+(?:reduce|increase)\s+to\s+(?:weekly|fortnightly|monthly)\b|\bcare\s+order\s+to\s+be\s+discharged|\bto\s+move\s+(?:from|to)\s+(?:the\s+)?(?:residential|foster|placement|in-house)|"
+        r"\bplan\s+changed\b|\bto\s+be\s+assessed\s+under\s+reg|^\W*close\b|[-–]\s*close\b)", _I)),
+    (DecisionKind.other, ci(
+        r"\b(?:(?:^|[.;]\s*)agreed\s+(?:to|that)|approv(?:ed|es)|endors(?:es|ed)|not\s+endorsed|recommend(?:s|ed|ation)?\b|ok\s+(?:to|for)|proceed\s+with|"
+        r"(?:plan|placement|contact|case|care\s+order|permanence\s+plan|cpp|cp\s+plan|cin\s+plan)\s+(?:to\s+|will\s+|should\s+|is\s+to\s+)?(?:be\s+)?"
+        r"(?:remain|continue|continues|end|ends|change|changed|reduce|reduced|increase|increased|stay|discharged|reallocated|transferred|revoked)|"
+        r"(?:child\s+[a-z]|yp|the\s+yp|young\s+person)\s+to\s+(?:remain|stay|move|return|go\s+home)|continue\s+(?:cpp|cin|cp|the\s+plan|with\s+(?:the\s+)?(?:current\s+)?plan)|"
+        r"transfer\s+to|to\s+be\s+reallocated)", _I)),
+    (DecisionKind.other, ci(
         r"\b(?:(?:management|manager'?s?|tm|team\s+manager|service\s+manager|panel|conference|adm|iro)\s+decision|decision\s*(?::|-|was\b|is\b|made|taken|to\b)|"
         r"it\s+(?:was|is|has\s+been)\s+(?:decided|agreed)\b|(?:tm|manager|i|we|panel|conference|adm|chair|iro|sm)\s+(?:has\s+|have\s+)?(?:decided|agreed|authoris\w+|approved|endorsed)\b)", _I)),
 ]  # fmt: skip
 
 # A decision-maker's voice: only sentences that record a decision, not narrative about one.
 _DECISION_VOICE = ci(
-    r"\b(?:case\s+(?:is\s+)?to\s+(?:close|be\s+closed)|closure\s+(?:agreed|authorised)|decision|decided|agreed|agree|authoris\w+|approved|endorsed|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome)\b|^\s*\W*\w+(?:\s+\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
+    r"\b(?:case\s+(?:is\s+)?to\s+(?:close|be\s+closed)|closure\s+(?:agreed|authorised)|decision|decided|agreed|agree|agrees|authoris\w+|approv\w+|endors\w+|tm|team\s+manager|manager|recommend\w*|plan\s+is|to\s+be|will\s+be|is\s+to|are\s+to|outcome|ok|proceed|continue|continues|remain|stay)\b"
+    r"|^\s*\W*\w+(?:\s+(?!was\b|were\b|had\b|been\b)\w+){0,4}\s+(?:to\s+)?(?:extended|closed|nfa|stepped)",
     _I,
 )
 
@@ -66,7 +83,7 @@ EXPLICIT_RATIONALE = ci(
     r"\b(?:because|due\s+to|owing\s+to|as\s+a\s+result\s+of|given\s+(?:that|the)|in\s+(?:light|view)\s+of|on\s+the\s+basis\s+(?:of|that)|"
     r"rationale|reasons?\s*(?:for|being|is|are|was|:)|reasoning|so\s+that|in\s+order\s+to|to\s+allow|to\s+enable|this\s+is\s+(?:because|due)|"
     r"since\s+(?!(?:\d|the\s+last|then|last|january|february|march|april|may|june|july|august|september|october|november|december))|"
-    r"as\s+(?=(?:the|her|his|their|mum's|dad's)\s+(?:[\w'-]+\s+){0,3}(?:is|are|was|were|has|have|had|can|cannot|will|would|did|does|do|remains?|continues?)\b)|"
+    r"as\s+(?!(?:well|per|agreed|discussed|above|below|before|part|such|soon|long|far|planned|requested|needed|required|appropriate)\b)(?=(?:[\w'-]+\s+){0,3}(?:is|are|was|were|has|have|had|can|cannot|will|would|did|does|do|still|remains?|continues?|visits?|lives?|needs?)\b)|"
     r"as\s+(?=(?:there|it|he|she|they|we|mum|dad|the\s+(?:child|children|family|parents|risks?|assessment|sw|school|police|young|bruise|injury|concerns?)|child\s+[A-Z]|no\b|sw\b|tm\b|police\b|school\b))|"
     r"following\s+(?:the\s+)?(?:disclosure|incident|strategy|assessment|new\s+information|a\s+review|review)|evidenc(?:e|ed)\s+(?:shows?|that|of)|"
     r"(?:has|have)\s+(?:been\s+)?(?:considered|weighed)|taking\s+into\s+account|having\s+considered)",
@@ -75,6 +92,8 @@ EXPLICIT_RATIONALE = ci(
 
 # Stated circumstances that explain a decision without a connective.
 IMPLICIT_RATIONALE = ci(
+    # a clause set off after the decision: "Review postponed - IRO availability"
+    r"(?:(?<=\s)[-–—]|(?<=\w):)\s+(?!\s*(?:sw|tm|iro|agreed|see|n/?a|none|other|tbc|close|nfa|step|decision|extension|extended)\b)(?=[a-z(\[])|"
     r"\b(?:off\s+sick|sick(?:ness)?(?:\s+leave)?|annual\s+leave|on\s+leave|unwell|in\s+hospital|hospitali[sz]ed|bereave\w+|"
     r"(?:has|have)\s+not\s+(?:yet\s+)?been\s+(?:seen|possible|able|completed|received|returned)|not\s+(?:yet\s+)?(?:been\s+)?(?:seen|received|available|returned|completed)|"
     r"unable\s+to|not\s+able\s+to|awaiting|waiting\s+(?:for|on)|still\s+(?:waiting|outstanding)|outstanding|(?:did\s+not|didn't|failed\s+to)\s+attend|dna'?d?|"
@@ -83,7 +102,11 @@ IMPLICIT_RATIONALE = ci(
     r"no\s+(?:further\s+|current\s+|ongoing\s+)?(?:concerns|incidents|reports)|concerns?\s+(?:remain|have|persist)|needs\s+(?:are|can\s+be)\s+(?:now\s+)?met|"
     r"school\s+(?:report|reports|have\s+reported|say)|is\s+now|are\s+now|has\s+now|is\s+safe|are\s+safe|protective|settled|stable|court|legal\s+advice|"
     r"does\s+not\s+want|do\s+not\s+want|refused|declined|consent(?:ed)?|threshold\s+(?:is\s+)?(?:not\s+)?met|wishes|can\s+be\s+met|"
-    r"the\s+(?:assessment|enquiry)\s+(?:found|concluded|shows?)|identified|analysis|assessed|risk\s+(?:is|remains)\s+(?:low|high|significant))\b",
+    r"the\s+(?:assessment|enquiry)\s+(?:found|concluded|shows?)|identified|analysis|assessed|risk\s+(?:is|remains)\s+(?:low|high|significant)|"
+    r"positive|negative|inconclusive|availability|unavailable|self-isolating|covid|custody|surgery|exclusion|"
+    r"(?:un|not\s+)?substantiated|no\s+evidence|plausible|accidental|explanation|single\s+incident|acted\s+protectively|"
+    r"(?:has|have)\s+been\s+(?:seen|positive|negative|consistent|good|clear|met|achieved)|"
+    r"(?:is|are)\s+(?:still|now|not)\s+\w+|still\s+(?:visits|lives|drinking|using))\b",
     _I,
 )
 
@@ -100,7 +123,8 @@ ESCALATION_OUTCOME = ci(
 
 
 _REPORTED = ci(
-    r"\b(?:said|says|wants?|wanted|asked|asks|requested|requests|would\s+like|hopes?|wishes)\b", re.IGNORECASE
+    r"\b(?:said|says|wants?|wanted|asked|asks|asking|requested|requests|requesting|would\s+like|hopes?|wishes|discuss(?:ed|ing)?\s+(?:whether|step|if)|considered\s+whether)\b",
+    re.IGNORECASE,
 )
 _DECIDED = ci(r"\b(?:decision|decided|agreed|authoris\w+|approved|endorsed)\b", re.IGNORECASE)
 
@@ -160,11 +184,23 @@ _SELF_EVIDENT = frozenset(
 )  # fmt: skip
 
 
+# Words that look like a reason and are not (GUIDELINES.md): "to allow for further work",
+# "Reason: see chronology", "as discussed".
+_NOT_A_REASON = ci(
+    r"\s*(?:to\s+allow\s+(?:for\s+)?(?:further|more)\s+(?:work|time)|reasons?(?:\s+for\s+\w+)?\s*:\s*(?:other|n/?a|see\b|none|tbc|-|$)|rationale\s+(?:in|on|see)\b)",
+    re.IGNORECASE,
+)
+
+
 def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> Rationale | None:
     for pattern, explicit in ((EXPLICIT_RATIONALE, True), (IMPLICIT_RATIONALE, False)):
         for match in pattern.finditer(text, start, end):
             if exclude[0] <= match.start() < exclude[1]:
                 continue  # the decision's own cue ("extended") is not its reason
+            if _NOT_A_REASON.match(text, match.start()) or _NOT_A_REASON.match(text, max(start, match.start() - 9)):
+                continue
+            if match.group()[:1] in "-–—:" and match.start() < exclude[1] and start <= exclude[0] < end:
+                continue  # "Decision: close" - the colon introduces the decision, not its reason
             return Rationale(match.start(), match.end(), explicit)
     return None
 
@@ -184,6 +220,16 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
             else None
             for found, (s, e) in zip(classified, sentences, strict=True)
         ]
+        # After the first decision, a sentence that only mentions one ("...since the step-down")
+        # is not a new decision: it needs a decision-maker's voice or to open with its cue.
+        first = next((j for j, k in enumerate(kinds) if k is not None), None)
+        for j, found in enumerate(classified):
+            if first is not None and j > first and kinds[j] is not None and found is not None:
+                opens = found[1].start() - sentences[j][0] < 25
+                if not opens and not _DECISION_VOICE.search(text, *sentences[j]):
+                    kinds[j] = None
+        # In a short entry (up to four sentences) any sentence may give a decision its reason...
+        short = len(sentences) <= 4
         seen_kinds: set[DecisionKind] = set()
         for index, (s, e) in enumerate(sentences):
             escalation = ESCALATION.search(text, s, e)
@@ -221,7 +267,12 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
                 if kinds[offset] is not None:
                     break
                 scope.append(later)
-            if not earlier_decision:
+            if short:
+                # ...except a sentence that records another decision: its reason is its own.
+                scope = [(s, e)] + [span for j, span in enumerate(sentences) if j != index and kinds[j] is None]
+                if index == 0 and block_index > 0:
+                    scope += block_sentences[block_index - 1]
+            elif not earlier_decision:
                 scope += sentences[:index]
                 if index == 0 and block_index > 0:
                     scope += block_sentences[block_index - 1]

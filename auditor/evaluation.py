@@ -118,6 +118,18 @@ def _choose(gold: list[int], rule: list[bool], probability: np.ndarray) -> Combi
     return Combination(best[1], best[2], best_alone)
 
 
+def _out_of_fold(texts: list[str], labels: np.ndarray, seed: int, folds: int = 5) -> np.ndarray:
+    """Each training item's probabilities from a model that did not see it (deterministic folds)."""
+    from sklearn.model_selection import KFold
+
+    predicted = np.zeros(labels.shape, dtype=float)
+    for fit_rows, held_rows in KFold(folds, shuffle=True, random_state=seed).split(texts):
+        pipeline = build_pipeline(seed)
+        pipeline.fit([texts[i] for i in fit_rows], labels[fit_rows])
+        predicted[held_rows] = probabilities(pipeline, [texts[i] for i in held_rows])
+    return predicted
+
+
 def train(seed: int = 0) -> TrainedModels:
     """Fit on train, choose thresholds on dev. Deterministic for a given seed and corpus."""
     split = load_split()
@@ -132,8 +144,15 @@ def train(seed: int = 0) -> TrainedModels:
         labels = np.column_stack([train_set.gold[t] for t in targets])
         pipeline.fit(train_set.texts, labels)
         dev_probability = probabilities(pipeline, dev_set.texts)
+        # Thresholds are chosen on dev together with out-of-fold predictions for train: dev alone
+        # holds too few decisions of each kind to choose by (7 extensions without a reason).
+        out_of_fold = _out_of_fold(train_set.texts, labels, seed)
         for index, target in enumerate(targets):
-            combinations[target] = _choose(dev_set.gold[target], dev_set.rules[target], dev_probability[:, index])
+            combinations[target] = _choose(
+                train_set.gold[target] + dev_set.gold[target],
+                train_set.rules[target] + dev_set.rules[target],
+                np.concatenate([out_of_fold[:, index], dev_probability[:, index]]),
+            )
         pipelines[part] = pipeline
         counts[part] = {s: len(data[part][s].texts) for s in ("train", "dev", "test")}  # type: ignore[index]
     metadata = {
@@ -243,7 +262,8 @@ Two scikit-learn pipelines (actions, decisions): word 1-2-grams and character 2-
 weighted, inside the pipeline; one logistic regression per target (liblinear, balanced class
 weights, C=4, seed {seed}). Saved with skops; loaded with a reviewed list of trusted types.
 Rules and model are combined per category as `(rule and p >= confirm) or p >= add`, with both
-thresholds chosen on the dev split:
+thresholds chosen on the dev split together with out-of-fold (5-fold) predictions for the train
+split:
 
 | category | confirm | add | model alone |
 |---|---|---|---|

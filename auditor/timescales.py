@@ -66,7 +66,7 @@ SPECIFIC_MEETING = (
     r"|care\s+planning\s+meeting|(?:pathway\s+plan|statutory)\s+review)"
 )
 # ...and generic ones that need "the", "next" or a month ("by the review", "at the next meeting").
-GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|panel|hearing)"
+GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|mtg|panel|hearing|visit|session|appointment|cg|cin\s+mtg|cin\s+meeting)"
 
 _FLAGS = re.IGNORECASE
 
@@ -81,6 +81,7 @@ _MONTH_DAY = ci(rf"(?P<mon>{MONTH_NAME})\.?\s+(?P<d>[0-3]?\d){ORDINAL}?\b(?:,?\s
 # What may stand before a worded date and belongs to it: "w/c", "Tuesday", "the".
 _DATE_PREFIX = ci(rf"(?:{_WEEK_OF})?(?:{WEEKDAY}\.?,?\s+)?(?:the\s+)?$", _FLAGS)
 _WEEK_OF_START = ci(_WEEK_OF)
+_DEADLINE_WORD = ci(r"\b(?:by|on|before|until|from|w/?c|due|next)\s*[:.]?\s*$")
 _WEEK_OF_NUMERIC = ci(rf"{_WEEK_OF}(?=\d)", _FLAGS)
 _MONTH_DEADLINE = ci(
     rf"\b(?:by|before|until|during|in|from|for)\s+(?:the\s+)?(?:(?P<edge>end|beginning|start|middle|mid)[\s-]+(?:of\s+)?)?(?P<mon>{MONTH_NAME})\b(?:\s+(?P<y>\d{{4}}))?"
@@ -124,7 +125,9 @@ _FREQUENCY = ci(
     rf"|\b(?:each|per)\s+(?:day|night|week|fortnight|month|term|morning|evening|school\s+day|visit|session|contact|meeting|core\s+group|review|{WEEKDAY_FULL})\b"
     rf"|\b(?:at|during)\s+(?:each|every|all)\s+(?:visits?|sessions?|contacts?|meetings?|core\s+groups?|reviews?|home\s+visits?|appointments?)\b"
     rf"|\bon\s+(?:{WEEKDAY_FULL})s\b|\b(?:{WEEKDAY_FULL})s\s+(?:and\s+(?:{WEEKDAY_FULL})s\s+)?(?:after|before|at|from)\b"
-    r"|\b(?:on\s+)?(?:school\s+days|weekdays|weeknights|week\s+nights)\b|\bat\s+(?:weekends|the\s+weekends?)\b|\bevery\s+school\s+day\b"
+    r"|\b(?:on\s+)?(?:school\s+(?:days|nights|mornings)|weekdays|weeknights|week\s+nights)\b"
+    r"|\b(?:on\s+)?(?:mons|tues|weds|thurs|fris|sats|suns|tue|wed|thu)(?:days)?\s+(?:and\s+\w+\s+)?(?:evenings?|mornings?|afternoons?|nights?|after\s+school)\b"
+    r"|\b(?:on\s+)?(?:tues|weds|thurs|mon|fri)\s+(?:and|&|\+)\s+(?:tues|weds|thurs|mon|fri)\b|\bat\s+(?:weekends|the\s+weekends?)\b|\bevery\s+school\s+day\b"
     r"|\b(?:24/7|round\s+the\s+clock)\b|\bat\s+least\s+(?:once|twice|\d+\s+times)\b"
     # "attend all appointments": every one as it falls, a per-event frequency (GUIDELINES.md)
     r"|\ball\s+(?:(?:of\s+)?(?:the|her|his|their|my|child\s+[a-z]'s|the\s+baby's)\s+)?(?:[a-z-]+\s+){0,2}(?:appointments|sessions|core\s+groups|meetings|visits|reviews|contacts|classes|lessons)\b",
@@ -136,25 +139,35 @@ _MEETING_PREPOSITION = (
 _MEETING_WHEN = r"(?:(?:next|first|second|initial|following|final|upcoming|forthcoming)\s+)"
 _MEETING = ci(
     rf"{_MEETING_PREPOSITION}(?:the\s+)?{_MEETING_WHEN}?(?:(?P<mon>{MONTH_NAME})\s+)?(?P<meeting>{SPECIFIC_MEETING})\b"
-    rf"|{_MEETING_PREPOSITION}(?:the\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
+    rf"|{_MEETING_PREPOSITION}(?:(?:the|each|every)\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
     _FLAGS,
 )
 _EVENT = ci(
     r"\bas\s+soon\s+as\s+(?!possible\b|practicable\b|able\b|poss\b)(?:i|he|she|they|we|mum|dad|the|a|an|my|his|her|their|child\s+[a-z])\b[^.;\n]{3,60}"
     r"|\b(?:before|after|once)\s+(?:the|my|his|her|their)\s+(?:[\w'-]+\s+){0,3}(?:is|are|has\s+been|have\s+been)\s+(?:finalised|completed|agreed|signed|approved|done|made|received|returned)\b"
-    r"|\bbefore\s+(?:my|his|her|their|the)\s+next\s+(?:[\w'-]+\s+){0,3}(?:payment|appointment|visit|hearing|exam|exams|birthday|move)\b",
+    r"|\bbefore\s+(?:my|his|her|their|the)\s+next\s+(?:[\w'-]+\s+){0,3}(?:payment|appointment|visit|hearing|exam|exams|birthday|move)\b"
+    # milestones in a child's or young person's life and a case's course
+    r"|\b(?:before|by|after|at|from|until|on)\s+(?:[\w\[\]'-]+\s+){0,3}(?:1[4-9]th|2[01]st)(?:\s+birthday)?\b"
+    r"|\b(?:before|by|after|until|once|when)\s+(?:the\s+|my\s+|his\s+|her\s+)?(?:baby\s+is\s+(?:born|discharged)|birth|discharge|(?:i|he|she|they|yp)\s+(?:get|gets|move|moves|start|starts|leave|leaves|turn|turns)\b[^.;\n]{0,30}|move[\s-]in(?:\s+date)?|(?:he|she|they|yp|i)\s+leaves?\s+care)"
+    r"|\bonce\s+(?:[\w\[\]'-]+\s+){1,3}(?:starts?|is|are|has|have|gets?|moves?|arrives?|returns?|leaves?|agreed|allocated|confirmed)\b"
+    r"|\b(?:at|by|before)\s+(?:age\s+)?1[5-9]\b(?!\s*(?:%|hours?|months?))"
+    r"|\b(?:at|by|before)\s+(?:day\s+\d{1,2}|\d{1,2}\s+weeks?\s+(?:gestation|pregnant)|(?:the\s+)?\d{1,2}[\s-](?:month|week|year)s?\s+(?:check|review|assessment))\b"
+    r"|\b(?:at|after)\s+\d{1,2}\s+(?:months?|weeks?)\b(?!\s+(?:old|of\s+age))"
+    r"|\bby\s+the\s+end\s+of\s+(?:the\s+)?(?:[\w+-]+\s+){0,3}(?:course|programme|assessment|placement|holidays?|exams?)\b"
+    r"|\b(?:in|during)\s+(?:the\s+)?(?:(?:summer|autumn|winter|spring|school|uni|university|easter|christmas)\s+)+(?:\d{4}\s+)?(?:holidays?|exams?|break|term)\b"
+    r"|\bwhen\s+(?:eligible|due|the\s+\w+\s+(?:is|are)\s+(?:made|known|received|available))\b",
     _FLAGS,
 )
 _INDEFINITE = ci(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when(?:\s+(?:required|needed|necessary|appropriate|possible))?|in\s+the\s+next\s+few\s+(?:days|weeks|months)|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|if\s+(?:needed|required|necessary)"
-    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|at\s+all\s+times|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
+    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|at\s+all\s+times|as\s+circumstances\s+change|within\s+the\s+timescales?\s+of\s+the\s+plan|(?:in|within)\s+a\s+timely\s+(?:way|manner|fashion)|going\s+forward|for\s+the\s+time\s+being|in\s+the\s+coming\s+(?:weeks|months)|as\s+a\s+matter\s+of\s+urgency|when\s+(?:he|she|they|i)\s+(?:feels?|is|are|am)\s+ready|whenever|(?:more|as)\s+often\s+as\s+(?:possible|needed)|regular(?=\s+(?:contact|visits?|meetings?|updates?|sessions?|reviews?|checks?|supervision))|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
     r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
 # Scores and scales, not dates: "scaled herself 5/10", "SDQ 12/40", "3/4 sessions".
 _NOT_A_DATE_BEFORE = ci(
-    r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade|attended|attendance)\W{1,3}(?:\w+\W{1,3}){0,2}$",
+    r"(?:scal\w*|score\w*|rat(?:ed|ing)|out\s+of|sdq|level|grade)\W{1,3}(?:\w+\W{1,3}){0,2}$",
     _FLAGS,
 )
 _NOT_A_DATE_AFTER = ci(
@@ -258,15 +271,16 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     ),
     "frequency": frozenset(
         {"school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
-         "once", "twice", "every", "each", "per", "at", "during", "on", "round", "all", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
+         "once", "twice", "every", "each", "per", "at", "during", "on", "round", "all", "mons", "tues", "weds",
+         "thurs", "fris", "sats", "suns", "tue", "wed", "thu", "mon", "fri", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
         | _NUMBER_WORDS
     ),
-    "event": frozenset({"as", "before", "after", "once"}),
+    "event": frozenset({"as", "before", "after", "once", "by", "at", "from", "until", "on", "when", "in", "during"}),
     "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for"}),
     "indefinite": frozenset(
         {"asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
          "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
-         "once", "capacity", "at"}
+         "once", "capacity", "at", "within", "going", "whenever", "more", "when", "in"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip
@@ -337,8 +351,12 @@ def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timesca
             text, match.end()
         ):
             continue
-        if match["y"] is None and match.group().count(".") == 1 and "." in match.group():
-            # "2.5" is a number, not the 2nd of May; only slashes make a yearless date.
+        if (
+            match["y"] is None
+            and "." in match.group()
+            and not _DEADLINE_WORD.search(text, max(0, match.start() - 12), match.start())
+        ):
+            # "2.5" is a number, not the 2nd of May, unless a deadline word stands before it ("by 30.6").
             continue
         start = match.start()
         week_of = _WEEK_OF_NUMERIC.search(text, max(0, start - 16), start + 1)
