@@ -18,6 +18,7 @@ test: install
 bench: install
 	$(PYTHON) -m auditor.cli bench
 
-# Regenerate the golden file after a deliberate change; review `git diff tests/golden` before committing.
+# Regenerate the golden file (the rules' findings) after a deliberate change; review
+# `git diff tests/golden` before committing.
 golden: install
-	$(PYTHON) -m auditor.cli check sample_records/records.jsonl --format jsonl --output tests/golden/records.expected.jsonl
+	AUDITOR_MODEL=off $(PYTHON) -m auditor.cli check sample_records/records.jsonl --format jsonl --output tests/golden/records.expected.jsonl

@@ -82,7 +82,11 @@ class WordIndex:
             if word[0].isdigit():
                 numbers.append(match.start())
             elif word in VOCABULARY:
-                positions.setdefault(word, []).append(match.start())
+                found = positions.get(word)
+                if found is None:
+                    positions[word] = [match.start()]
+                else:
+                    found.append(match.start())
         return cls(positions, numbers)
 
     def starts(self, words: frozenset[str], numbers: bool = False) -> list[int]:

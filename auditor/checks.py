@@ -18,7 +18,7 @@ from auditor.casefold import Anchored, ci
 from auditor.decisions import DecisionKind
 from auditor.owners import OwnerReason
 from auditor.personal_data import PersonalDataKind
-from auditor.pipeline import folded_text_of, text_of, word_index_of
+from auditor.pipeline import facts, folded_text_of, text_of, word_index_of
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
@@ -63,7 +63,7 @@ _I = re.IGNORECASE
 
 def _tasks(doc: Doc) -> Iterator[Unit]:
     """Actions someone can be held to now: not contingencies, prohibitions or history."""
-    for unit in doc._.units:
+    for unit in facts(doc).units:
         if unit.is_action and unit.context is not None and unit.context.is_task:
             yield unit
 
@@ -143,7 +143,7 @@ def vague_action(doc: Doc, rule: Rule) -> Iterator[Hit]:
 @check("VA002", reads=(*_ACTIONS, "doc._.vagueness"))
 def pep_target_not_specific(doc: Doc, rule: Rule) -> Iterator[Hit]:
     text = folded_text_of(doc)
-    for unit in doc._.units:
+    for unit in facts(doc).units:
         if not unit.is_action:
             continue
         start, end = _action_span(unit)
@@ -185,7 +185,7 @@ _CHANGE = Anchored(
 
 @check("CH001", reads=("doc._.sections",))
 def plan_without_change(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    if any(section.kind is SectionKind.change for section in doc._.sections):
+    if any(section.kind is SectionKind.change for section in facts(doc).sections):
         return
     if _CHANGE.search(folded_text_of(doc), word_index_of(doc)):
         return
@@ -220,8 +220,8 @@ def _is_definite(unit: Unit) -> bool:
 @check("CT001", reads=_ACTIONS)
 def contingency_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
     text = folded_text_of(doc)
-    units: list[Unit] = doc._.units
-    sections = [s for s in doc._.sections if s.kind is SectionKind.contingency]
+    units: list[Unit] = facts(doc).units
+    sections = [s for s in facts(doc).sections if s.kind is SectionKind.contingency]
     in_sections: set[int] = set()
     for section in sections:
         members = [u for u in units if section.start <= u.start < section.end]
@@ -309,7 +309,7 @@ _EMPTY_SECTION = ci(
 @check("CV001", reads=("doc._.sections",))
 def no_child_voice(doc: Doc, rule: Rule) -> Iterator[Hit]:
     folded = folded_text_of(doc)
-    for section in doc._.sections:
+    for section in facts(doc).sections:
         # "Pupil voice: not completed." is a heading with no voice under it.
         if section.kind is SectionKind.voice and not _EMPTY_SECTION.fullmatch(folded, section.start, section.end):
             return
@@ -364,14 +364,14 @@ def _sentence_end(text: str, position: int) -> int:
 
 @check("DC001", reads=("doc._.decisions",))
 def extension_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for decision in doc._.decisions:
+    for decision in facts(doc).decisions:
         if decision.kind is DecisionKind.extension and decision.rationale is None:
             yield Hit(decision.start, decision.end, "a timescale is extended or postponed and no reason is recorded")
 
 
 @check("DC002", reads=("doc._.decisions",))
 def decision_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for decision in doc._.decisions:
+    for decision in facts(doc).decisions:
         if decision.kind is not DecisionKind.extension and decision.rationale is None:
             kind = decision.kind.value.replace("_", " ")
             yield Hit(decision.start, decision.end, f"a decision ({kind}) with no recorded reason", {"kind": kind})
@@ -379,7 +379,7 @@ def decision_without_rationale(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("ES001", reads=("doc._.escalations",))
 def escalation_without_outcome(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for escalation in doc._.escalations:
+    for escalation in facts(doc).escalations:
         if escalation.outcome is None:
             yield Hit(escalation.start, escalation.end, "an escalation with no recorded outcome or follow-up")
 
@@ -390,7 +390,7 @@ def escalation_without_outcome(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 def _personal_data(kind: PersonalDataKind) -> Check:
     def find(doc: Doc, rule: Rule) -> Iterator[Hit]:
-        for item in doc._.personal_data:
+        for item in facts(doc).personal_data:
             if item.kind is kind:
                 yield Hit(item.start, item.end, f"looks like a {kind.value.replace('_', ' ')}")
 

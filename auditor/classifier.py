@@ -52,7 +52,10 @@ def build_pipeline(seed: int = 0) -> Pipeline:
                     lowercase=True, ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'/]*\b"
                 ),
             ),
-            ("chars", TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=(2, 4), min_df=3, sublinear_tf=True)),
+            (
+                "chars",
+                TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=(2, 4), min_df=3, sublinear_tf=True),
+            ),
         ]
     )
     classifier = MultiOutputClassifier(

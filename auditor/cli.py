@@ -314,7 +314,9 @@ def split() -> None:
 @app.command()
 def train(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed and corpus give the same model.")] = 0,
-    output: Annotated[Path | None, typer.Option(help="Folder for the models and model card (default: models/).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Folder for the models and model card (default: models/).")
+    ] = None,
 ) -> None:
     """Train the classifier on the train split, choose thresholds on dev, report on test."""
     from auditor.classifier import save

@@ -23,15 +23,15 @@ Records are predicted in batches: one scikit-learn call per batch, not per recor
 from __future__ import annotations
 
 import bisect
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
 from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, features_of, probabilities
+from auditor.decisions import has_decision_language
 from auditor.findings import Category, Finding
-from auditor.pipeline import text_of
+from auditor.pipeline import facts, folded_text_of, text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import RuleBook
 from auditor.segment import paragraphs
@@ -69,7 +69,11 @@ class _RuleFindings:
     def inside(self, category: str, start: int, end: int) -> list[Finding]:
         found = self.by_category.get(category, [])
         first = bisect.bisect_left(self.starts.get(category, []), start)
-        return [f for f in found[first : bisect.bisect_left(self.starts[category], end, first)] if f.end <= end] if found else []
+        return (
+            [f for f in found[first : bisect.bisect_left(self.starts[category], end, first)] if f.end <= end]
+            if found
+            else []
+        )
 
 
 def combine(
@@ -81,13 +85,18 @@ def combine(
     action_spans: list[_Span] = []
     decision_spans: list[_Span] = []
     for number, (record, doc, _findings) in enumerate(batch):
-        if doc._.units is not None:
-            for unit in doc._.units:
+        if facts(doc).units is not None:
+            for unit in facts(doc).units:
                 if unit.is_action and unit.context is not None and unit.context.is_task:
                     action_spans.append(_Span(number, unit.start, unit.end))
         if record.record_type in _DECISION_RECORDS:
-            for start, end in paragraphs(text_of(doc)):
-                decision_spans.append(_Span(number, start, end))
+            text = text_of(doc)
+            folded = folded_text_of(doc)
+            for start, end in paragraphs(text):
+                # The model judges rationale, not whether there is a decision: it reads only
+                # paragraphs with decision language in them.
+                if has_decision_language(folded, start, end):
+                    decision_spans.append(_Span(number, start, end))
     for spans, pipeline, targets, name in (
         (action_spans, models.actions, ACTION_TARGETS, "actions"),
         (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
@@ -106,7 +115,9 @@ def combine(
                 if not models.combinations[category].decide(bool(inside), p):
                     indexes[span.record].withdrawn.update(id(f) for f in inside)
                 elif not inside:
-                    finding = _model_finding(rules, record, span, category, p, source, pipeline, column, texts[row], matrix[row])
+                    finding = _model_finding(
+                        rules, record, span, category, p, source, pipeline, column, texts[row], matrix[row]
+                    )
                     if finding is not None:
                         added[span.record].append(finding)
     return [

@@ -54,18 +54,20 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.continue_plan, ci(r"\bcontinue\s+(?:the\s+|with\s+(?:the\s+)?)?(?:cp|cin|child\s+protection|child\s+in\s+need)\b(?:\s+plan)?", _I)),
     (DecisionKind.continue_plan, ci(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
     (DecisionKind.other, ci(
-        r"(?:^\W*agreed\b|\bagreed\s+by\s+\w+|\bagreed\s*(?=[.;,–—-]|$)|\b(?:declined|refused)\s+by\s+(?:tm|hos|manager|sm|adm)\b|"
-        r"\b(?:s\.?\s?20|section\s+20)\s+(?:agreed|declined|refused|to\s+end|not\s+appropriate|offered)\b|"
-        r"\b(?:issue|initiate|start)\s+(?:care\s+)?proceedings\b|\bno\s+lbp\b|\b(?:remain|stay)\s+(?:in|on)\s+(?:plo|pre-proceedings)\b|"
-        r"\bprogress\s+(?:\w+\s+)?to\s+(?:strategy|assessment|referral|s47)|\bpass\s+to\s+assessment|\bstrategy\s+(?:discussion\s+)?required|\blevel\s+[1-4]\b|"
-        r"\b(?:reduce|increase)\s+(?:visits|contact)\s+to\b|\b(?:contact|placement|visits)\s+(?:w/\s*\w+\s+|with\s+\w+\s+)?to\s+(?:remain|stay|reduce|increase)\b|"
-        r"\bto\s+(?:reduce|increase)\s+to\s+(?:weekly|fortnightly|monthly)\b|\bcare\s+order\s+to\s+be\s+discharged|\bto\s+move\s+(?:from|to)\s+(?:the\s+)?(?:residential|foster|placement|in-house)|"
-        r"\bplan\s+changed\b|\bto\s+be\s+assessed\s+under\s+reg|^\W*close\b|[-–]\s*close\b)", _I)),
+        # One leading \b for all the word-led alternatives: a \b before each made this pattern
+        # the slowest in the engine (measured), as the regex engine tries them all at every character.
+        r"^\W*(?:agreed|close)\b|[-–]\s*close\b|\b(?:agreed\s+by\s+\w+|(?<!she\s)(?<!he\s)(?<!they\s)(?<!mum\s)(?<!dad\s)(?<!i\s)(?<!we\s)(?<!parents\s)(?<!both\s)agreed\s*(?=[.;,–—-]|$)|(?:declined|refused)\s+by\s+(?:tm|hos|manager|sm|adm)\b|"
+        r"(?:s\.?\s?20|section\s+20)\s+(?:agreed|declined|refused|to\s+end|not\s+appropriate|offered)\b|"
+        r"(?:issue|initiate|start)\s+(?:care\s+)?proceedings\b|no\s+lbp\b|(?:remain|stay)\s+(?:in|on)\s+(?:plo|pre-proceedings)\b|"
+        r"progress\s+(?:\w+\s+)?to\s+(?:strategy|assessment|referral|s47)|pass\s+to\s+assessment|strategy\s+(?:discussion\s+)?required|level\s+[1-4]\b|"
+        r"(?:reduce|increase)\s+(?:visits|contact)\s+to\b|(?:contact|placement|visits)\s+(?:w/\s*\w+\s+|with\s+\w+\s+)?to\s+(?:remain|stay|reduce|increase)\b|"
+        r"to\s+(?:reduce|increase)\s+to\s+(?:weekly|fortnightly|monthly)\b|care\s+order\s+to\s+be\s+discharged|to\s+move\s+(?:from|to)\s+(?:the\s+)?(?:residential|foster|placement|in-house)|"
+        r"plan\s+changed\b|to\s+be\s+assessed\s+under\s+reg)", _I)),
     (DecisionKind.other, ci(
         r"\b(?:(?:^|[.;]\s*)agreed\s+(?:to|that)|approv(?:ed|es)|endors(?:es|ed)|not\s+endorsed|recommend(?:s|ed|ation)?\b|ok\s+(?:to|for)|proceed\s+with|"
         r"(?:plan|placement|contact|case|care\s+order|permanence\s+plan|cpp|cp\s+plan|cin\s+plan)\s+(?:to\s+|will\s+|should\s+|is\s+to\s+)?(?:be\s+)?"
         r"(?:remain|continue|continues|end|ends|change|changed|reduce|reduced|increase|increased|stay|discharged|reallocated|transferred|revoked)|"
-        r"(?:child\s+[a-z]|yp|the\s+yp|young\s+person)\s+to\s+(?:remain|stay|move|return|go\s+home)|continue\s+(?:cpp|cin|cp|the\s+plan|with\s+(?:the\s+)?(?:current\s+)?plan)|"
+        r"(?:child\s+[a-z]|yp|the\s+yp|young\s+person)\s+to\s+(?:remain|stay|move|return|go\s+home)|(?<!to\s)continue\s+(?:cpp|cin|cp|the\s+plan|with\s+(?:the\s+)?(?:current\s+)?plan)|"
         r"transfer\s+to|to\s+be\s+reallocated)", _I)),
     (DecisionKind.other, ci(
         r"\b(?:(?:management|manager'?s?|tm|team\s+manager|service\s+manager|panel|conference|adm|iro)\s+decision|decision\s*(?::|-|was\b|is\b|made|taken|to\b)|"
@@ -168,6 +170,18 @@ class Escalation:
     outcome: tuple[int, int] | None
 
 
+# Kinds whose words also turn up in narrative about a decision ("since the step-down"), unlike
+# "NFA" or "no LBP", which only ever record one.
+_MENTIONED_IN_NARRATIVE = frozenset(
+    {DecisionKind.step_down, DecisionKind.step_up, DecisionKind.extension, DecisionKind.end_plan, DecisionKind.close}
+)
+
+
+def has_decision_language(folded: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] holds any of the words that record a decision."""
+    return any(pattern.search(folded, start, end) for _kind, pattern in _KINDS)
+
+
 def _classify(text: str, start: int, end: int) -> tuple[DecisionKind, re.Match[str]] | None:
     for kind, pattern in _KINDS:
         match = pattern.search(text, start, end)
@@ -199,8 +213,11 @@ def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> 
                 continue  # the decision's own cue ("extended") is not its reason
             if _NOT_A_REASON.match(text, match.start()) or _NOT_A_REASON.match(text, max(start, match.start() - 9)):
                 continue
-            if match.group()[:1] in "-–—:" and match.start() < exclude[1] and start <= exclude[0] < end:
-                continue  # "Decision: close" - the colon introduces the decision, not its reason
+            if match.group()[:1] in "-–—:" and not (start <= exclude[0] < end and match.start() >= exclude[1]):
+                # A clause set off by a dash or colon gives a reason only after the decision's own
+                # words, in its own sentence ("Review postponed - IRO availability"); elsewhere it
+                # is a label ("Category: physical abuse") or introduces the decision ("Decision: close").
+                continue
             return Rationale(match.start(), match.end(), explicit)
     return None
 
@@ -224,7 +241,7 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
         # is not a new decision: it needs a decision-maker's voice or to open with its cue.
         first = next((j for j, k in enumerate(kinds) if k is not None), None)
         for j, found in enumerate(classified):
-            if first is not None and j > first and kinds[j] is not None and found is not None:
+            if first is not None and j > first and kinds[j] in _MENTIONED_IN_NARRATIVE and found is not None:
                 opens = found[1].start() - sentences[j][0] < 25
                 if not opens and not _DECISION_VOICE.search(text, *sentences[j]):
                     kinds[j] = None
@@ -277,9 +294,9 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
                 if index == 0 and block_index > 0:
                     scope += block_sentences[block_index - 1]
             else:
-                # What was said since the previous decision may be this one's reason.
+                # What was said just before it, since the previous decision, may be its reason.
                 previous = max(j for j in range(index) if kinds[j] is not None)
-                scope += sentences[previous + 1 : index]
+                scope += sentences[max(previous + 1, index - 2) : index]
             rationale = None
             for span_start, span_end in scope:
                 rationale = _rationale_in(text, span_start, span_end, (cue.start(), cue.end()))

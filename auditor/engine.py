@@ -16,7 +16,7 @@ from auditor.checks import READS
 from auditor.classifier import TrainedModels, load, models_dir
 from auditor.combine import combine
 from auditor.findings import Category, Finding, RecordResult
-from auditor.pipeline import text_of
+from auditor.pipeline import facts, text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import Rule, RuleBook
 from auditor.scoring import ScoringConfig, score
@@ -46,7 +46,7 @@ class Auditor:
         nlp: Language | None = None,
         rules_dir: Path | None = None,
         show_personal_data: bool = False,
-        models: TrainedModels | None | Literal["shipped"] = "shipped",
+        models: TrainedModels | Literal["shipped"] | None = "shipped",
     ) -> None:
         self.rules = rules or RuleBook.load(rules_dir)
         self.scoring = scoring or ScoringConfig()
@@ -79,7 +79,7 @@ class Auditor:
     def findings(self, doc: Doc, record: Record, rules: Iterable[Rule] | None = None) -> list[Finding]:
         """Every finding of the applicable rules over one parsed record, de-duplicated and sorted."""
         text = text_of(doc)
-        hidden = [] if self.show_personal_data else [(p.start, p.end) for p in doc._.personal_data]
+        hidden = [] if self.show_personal_data else [(p.start, p.end) for p in facts(doc).personal_data]
         found: dict[tuple[str, int, int], Finding] = {}
         for rule in rules if rules is not None else self._applicable(record):
             if not rule.applies(record.record_type, record.plan_type):
@@ -115,7 +115,10 @@ class Auditor:
         parsed = [(record, doc, self.findings(doc, record)) for record, doc in ((r, self.parse(r)) for r in records)]
         if self.models is not None:
             combined = combine(self.models, self.rules, parsed)
-            parsed = [(record, doc, self._mask_model_findings(doc, found)) for (record, doc, _), found in zip(parsed, combined, strict=True)]
+            parsed = [
+                (record, doc, self._mask_model_findings(doc, found))
+                for (record, doc, _), found in zip(parsed, combined, strict=True)
+            ]
         results = []
         for record, _doc, findings in parsed:
             value, grade = score(findings, self.scoring)
@@ -136,7 +139,7 @@ class Auditor:
     def _mask_model_findings(self, doc: Doc, findings: list[Finding]) -> list[Finding]:
         if self.show_personal_data:
             return findings
-        hidden = [(p.start, p.end) for p in doc._.personal_data]
+        hidden = [(p.start, p.end) for p in facts(doc).personal_data]
         return [
             dataclasses.replace(f, text=_masked(f.text, f.start, hidden, f.category))
             if hidden and f.source.startswith("model:")

@@ -305,16 +305,20 @@ def nhs_number_is_valid(digits: str) -> bool:
 # Cheap tests that rule a pattern out before it scans the whole text.
 _DIGIT_RUN = re.compile(r"\d[\d ]{4,}\d")
 _DOB_WORDS = ("dob", "d.o.b", "birth", "born")
+_INWARD_CODE = re.compile(r"\d[A-Za-z]{2}\b")
+_STREET_WORDS = tuple(_STREET[3:-1].split("|"))
+_TITLES = ("Mr", "Ms", "Miss", "Mx", "Dr")
 
 
 def find_personal_data(text: str) -> list[PersonalData]:
     """Every piece of personal data in text, without overlaps, sorted by position."""
     found: list[PersonalData] = []
-    patterns: list[tuple[re.Pattern[str], PersonalDataKind]] = [
-        (_POSTCODE, PersonalDataKind.postcode),
-        (_POSTCODE_LOWER, PersonalDataKind.postcode),
-        (_ADDRESS, PersonalDataKind.address),
-    ]
+    patterns: list[tuple[re.Pattern[str], PersonalDataKind]] = []
+    lowered = text.lower()
+    if _INWARD_CODE.search(text):  # a postcode ends in digit, letter, letter ("9ZZ")
+        patterns += [(_POSTCODE, PersonalDataKind.postcode), (_POSTCODE_LOWER, PersonalDataKind.postcode)]
+    if any(word in lowered for word in _STREET_WORDS):
+        patterns.append((_ADDRESS, PersonalDataKind.address))
     if _DIGIT_RUN.search(text):
         for match in _NHS.finditer(text):
             if nhs_number_is_valid("".join(match.groups())):
@@ -322,13 +326,12 @@ def find_personal_data(text: str) -> list[PersonalData]:
         patterns += [(_NINO, PersonalDataKind.ni_number), (_PHONE, PersonalDataKind.phone)]
     if "@" in text:
         patterns.append((_EMAIL, PersonalDataKind.email))
-    lowered = text.lower()
     if any(word in lowered for word in _DOB_WORDS):
         patterns.append((_DOB, PersonalDataKind.date_of_birth))
     for pattern, kind in patterns:
         for match in pattern.finditer(text):
             found.append(PersonalData(kind, match.start(), match.end()))
-    for match in _TITLE_NAME.finditer(text):
+    for match in _TITLE_NAME.finditer(text) if any(title in text for title in _TITLES) else ():
         if match["name"].lower() not in _NOT_NAMES:
             found.append(PersonalData(PersonalDataKind.name, match.start("name"), match.end()))
     for match in _SET_OFF_NAME.finditer(text):

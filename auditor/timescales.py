@@ -280,7 +280,7 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     "indefinite": frozenset(
         {"asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
          "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
-         "once", "capacity", "at", "within", "going", "whenever", "more", "when", "in"}
+         "once", "capacity", "within", "going", "whenever", "more"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip

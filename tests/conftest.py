@@ -1,4 +1,5 @@
-"""Shared fixtures: one Auditor (rules and pipeline load once per test session)."""
+"""Shared fixtures: the rules alone (for the rules' own examples) and the full engine with the
+shipped classifier (for end-to-end tests). Each loads once per test session."""
 
 from __future__ import annotations
 
@@ -9,4 +10,9 @@ from auditor.engine import Auditor
 
 @pytest.fixture(scope="session")
 def auditor() -> Auditor:
+    return Auditor(models=None)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Auditor:
     return Auditor()

@@ -1,5 +1,6 @@
-"""Golden end-to-end test: the sample records' findings, scores and grades, against the expected
-file checked in beside this test and reviewed by hand. Any change in findings is a reviewable
+"""Golden end-to-end test: the sample records' findings, scores and grades from the rules,
+against the expected file checked in beside this test and reviewed by hand. (What the trained
+model adds or withdraws is measured on the labelled corpus by `auditor evaluate`.) Any change in findings is a reviewable
 diff: regenerate with `make golden`, read the diff, and commit it only if every change is right."""
 
 from __future__ import annotations

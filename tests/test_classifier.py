@@ -1,0 +1,67 @@
+"""The shipped classifier: it loads with only the reviewed trusted types, predicts exactly what a
+fresh training run predicts, reproduces its metrics, and meets what the model card claims."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.preprocessing import FunctionTransformer
+
+from auditor.classifier import TRUSTED_TYPES, load, models_dir, probabilities
+from auditor.corpus import frozen_test_digest, load_actions, load_decisions, load_split
+from auditor.evaluation import CATEGORIES, evaluate, train
+
+SHIPPED = load()
+
+
+@pytest.fixture(scope="module")
+def retrained():  # type: ignore[no-untyped-def]
+    return train(seed=0)
+
+
+def test_the_saved_model_predicts_exactly_what_training_produces(retrained) -> None:  # type: ignore[no-untyped-def]
+    actions = [a.text for a in load_actions()]
+    decisions = [d.text for d in load_decisions()]
+    assert np.array_equal(probabilities(SHIPPED.actions, actions), probabilities(retrained.actions, actions))
+    assert np.array_equal(probabilities(SHIPPED.decisions, decisions), probabilities(retrained.decisions, decisions))
+    assert SHIPPED.combinations == retrained.combinations
+
+
+def test_retraining_reproduces_the_metrics(retrained) -> None:  # type: ignore[no-untyped-def]
+    assert evaluate(retrained, "test") == evaluate(SHIPPED, "test")
+
+
+def test_the_model_was_trained_on_the_frozen_split() -> None:
+    assert SHIPPED.metadata["test_split_digest"] == frozen_test_digest(load_split())
+
+
+def test_the_model_card_reports_the_shipped_models_test_figures() -> None:
+    card = (models_dir() / "MODEL_CARD.md").read_text(encoding="utf-8")
+    results = evaluate(SHIPPED, "test")
+    for category in CATEGORIES:
+        for setup in ("rules", "model", "combined"):
+            s = results[category][setup]
+            assert f"| {category} | {setup} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} |" in card
+
+
+def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "evil.skops"
+    sio.dump(FunctionTransformer(func=print), path)
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.load(path, trusted=TRUSTED_TYPES)
+
+
+def test_trusted_types_cover_the_shipped_files_and_nothing_custom() -> None:
+    for name in ("actions.skops", "decisions.skops"):
+        untrusted = sio.get_untrusted_types(file=models_dir() / name)
+        assert set(untrusted) <= set(TRUSTED_TYPES)
+    assert all(t.split(".")[0] in ("builtins", "numpy", "scipy", "sklearn") for t in TRUSTED_TYPES)
+
+
+def test_metadata_is_plain_json() -> None:
+    meta = json.loads((models_dir() / "model.json").read_text())
+    assert meta["version"] == SHIPPED.version and set(meta["combinations"]) == set(CATEGORIES)

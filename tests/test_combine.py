@@ -1,0 +1,61 @@
+"""Rules and model together: a model finding says it is one, with its probability and the words
+that pushed it; a rule finding the model strongly contradicts is withdrawn; and the engine's
+combination is the one `auditor evaluate` measures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from auditor.classifier import Combination, load
+from auditor.engine import Auditor
+from auditor.records import Record
+
+MODELS = load()
+
+
+def _with(combinations: dict[str, Combination]) -> Auditor:
+    return Auditor(models=replace(MODELS, combinations={**MODELS.combinations, **combinations}))
+
+
+def test_a_model_finding_says_so_with_probability_and_words() -> None:
+    # The model always adds vague_action (add=0); the rules stay silent on this concrete-sounding aim.
+    auditor = _with({"vague_action": Combination(confirm=0.0, add=0.0, model_only=0.5)})
+    text = "Actions\n- Parents to demonstrate that they can meet the children's needs by 30.4.21."
+    result = auditor.audit(Record(id="p", record_type="plan", plan_type="cin", text=text))
+    found = [f for f in result.findings if f.category.value == "vague_action"]
+    assert found and all(f.source == f"model:actions@{MODELS.version}" for f in found)
+    finding = found[0]
+    assert "Found by model:actions@" in finding.message and "probability" in finding.message
+    assert finding.explanation.startswith("probability") and "'" in finding.explanation
+    assert text[finding.start : finding.end] == finding.text
+
+
+def test_a_strongly_contradicted_rule_finding_is_withdrawn() -> None:
+    text = "Actions\n- Mum to attend the Freedom Programme."
+    record = Record(id="p", record_type="plan", plan_type="cp", text=text)
+    never = Combination(confirm=1.01, add=1.01, model_only=0.5)  # the model disagrees with everything
+    always_confirm = Combination(confirm=0.0, add=1.01, model_only=0.5)
+    assert "TS001" in {f.rule_id for f in _with({"missing_timescale": always_confirm}).audit(record).findings}
+    assert "TS001" not in {f.rule_id for f in _with({"missing_timescale": never}).audit(record).findings}
+
+
+def test_without_a_model_only_rules_speak() -> None:
+    text = "Actions\n- Parents to demonstrate that they can meet the children's needs by 30.4.21."
+    result = Auditor(models=None).audit(Record(id="p", record_type="plan", plan_type="cin", text=text))
+    assert all(f.source.startswith("rule:") for f in result.findings)
+
+
+def test_batches_give_the_same_results_as_single_records() -> None:
+    auditor = Auditor()
+    records = [
+        Record(id=f"r{n}", record_type=kind, text=text)
+        for n, (kind, text) in enumerate(
+            [
+                ("plan", "Actions\n- Mum to engage with services.\n- SW to visit weekly."),
+                ("decision", "Assessment extended by 2 weeks."),
+                ("review", "IRO escalated the delay. If Mum does not attend, PLO."),
+                ("supervision", "Decision: case to close. Actions: SW to close the file."),
+            ]
+        )
+    ]
+    assert list(auditor.audit_many(records, batch_size=3)) == [auditor.audit(r) for r in records]

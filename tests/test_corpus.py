@@ -1,0 +1,92 @@
+"""The labelled corpus: size, variety, template share, and a split whose test part is frozen."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from auditor.corpus import (
+    ACTION_LABELS,
+    CorpusError,
+    assign_split,
+    corpus_dir,
+    frozen_test_digest,
+    load_actions,
+    load_decisions,
+    load_split,
+    write_split,
+)
+from auditor.records import PlanType, RecordType
+
+ACTIONS = load_actions()
+DECISIONS = load_decisions()
+SPLIT = load_split()
+# The test split as frozen on 2026-11-22, before any model was trained. Changing the test split
+# changes this digest: that must be a deliberate, reviewed act, never a side effect.
+FROZEN_TEST_DIGEST = "eb897b0695603f82"
+
+
+def test_size_and_variety() -> None:
+    assert len(ACTIONS) >= 2000 and len(DECISIONS) >= 600
+    assert {a.plan_type for a in ACTIONS} == set(PlanType)
+    assert Counter(a.plan_type for a in ACTIONS)[PlanType.pep] >= 150
+    assert {d.record_type for d in DECISIONS} >= {RecordType.decision, RecordType.supervision, RecordType.review}
+    assert (
+        sum(
+            1
+            for a in ACTIONS
+            if a.plan_type is PlanType.pathway and a.text.lower().startswith(("i will", "i'll", "my "))
+        )
+        >= 50
+    )
+    assert sum(1 for a in ACTIONS if "|" in a.text) >= 150  # table rows
+
+
+def test_at_most_a_tenth_from_templates() -> None:
+    items = [*ACTIONS, *DECISIONS]
+    assert sum(1 for i in items if i.source == "template") <= len(items) / 10
+
+
+def test_every_label_is_used_both_ways() -> None:
+    for label in ACTION_LABELS:
+        share = sum(getattr(a.labels, label) for a in ACTIONS) / len(ACTIONS)
+        assert 0.15 < share < 0.6, label
+    for target in ("extension_without_rationale", "decision_without_rationale"):
+        assert 0.1 < sum(getattr(d, target) for d in DECISIONS) / len(DECISIONS) < 0.5, target
+
+
+def test_labels_follow_the_guidelines_invariants() -> None:
+    for action in ACTIONS:
+        assert not (action.labels.missing_timescale and action.labels.vague_timescale), action.id
+    for decision in DECISIONS:
+        if not decision.labels.is_decision:
+            assert not decision.labels.is_extension and not decision.labels.rationale_present, decision.id
+
+
+def test_split_covers_every_item_once_and_the_test_split_is_frozen() -> None:
+    ids = [i.id for i in [*ACTIONS, *DECISIONS]]
+    assert sorted(SPLIT) == sorted(ids)
+    assert frozen_test_digest(SPLIT) == FROZEN_TEST_DIGEST
+    assert Counter(SPLIT.values())["test"] >= 0.13 * len(ids)
+
+
+def test_new_items_never_join_the_test_split(tmp_path: Path) -> None:
+    (tmp_path / "split.json").write_text((corpus_dir() / "split.json").read_text())
+    fresh = [f"A9-{n:04d}" for n in range(1, 400)]
+    assert any(assign_split(i) == "test" for i in fresh)  # the hash alone would put some in test
+    write_split([*SPLIT, *fresh], tmp_path)
+    after = load_split(tmp_path)
+    assert all(after[i] != "test" for i in fresh)
+    assert {i for i, s in after.items() if s == "test"} == {i for i, s in SPLIT.items() if s == "test"}
+
+
+def test_a_malformed_item_names_file_and_line(tmp_path: Path) -> None:
+    good = json.loads((corpus_dir() / "actions-A1.jsonl").read_text().splitlines()[0])
+    bad = dict(good, id="A1-9999", labels={**good["labels"], "vague_action": 2})
+    (tmp_path / "actions-X.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(CorpusError) as caught:
+        load_actions(tmp_path)
+    assert caught.value.file == "actions-X.jsonl" and caught.value.line == 2
