@@ -51,7 +51,7 @@ def test_the_model_card_reports_the_shipped_models_test_figures() -> None:
 def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
     path = tmp_path / "evil.skops"
     sio.dump(FunctionTransformer(func=print), path)
-    with pytest.raises(Exception, match="[Uu]ntrusted"):
+    with pytest.raises(Exception, match=r"[Uu]ntrusted"):
         sio.load(path, trusted=TRUSTED_TYPES)
 
 
