@@ -15,7 +15,7 @@ from enum import StrEnum
 from auditor.actions import imperative_verb
 from auditor.casefold import ci
 from auditor.segment import Layout, Unit
-from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
+from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
 
 
 class OwnerReason(StrEnum):
@@ -79,7 +79,6 @@ _FINITE = ci(
 _PREPOSITION_BEFORE = ci(
     r"\b(?:with|for|of|from|to|at|on|about|by|between|re|and|support|help|ask|encourage|enable|allow)\s+$", _I
 )
-_OWNER_ANYWHERE = ci(rf"(?<![\w-]){OWNER}(?![\w-])", _I)
 
 
 def find_owner(text: str, unit: Unit) -> OwnerResult:
@@ -129,8 +128,3 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
             return OwnerResult(OwnerReason.subject, start + named.start(), start + named.end())
         return OwnerResult(OwnerReason.noun_phrase, start + offset, end)
     return OwnerResult(OwnerReason.unnamed, start + offset, end)
-
-
-def mentions_owner(text: str) -> bool:
-    """Whether any owner (role, family member, child or placeholder) is named in text."""
-    return _OWNER_ANYWHERE.search(text) is not None

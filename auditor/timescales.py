@@ -287,7 +287,6 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
 _MONTH_DEADLINE_FIRST = register(_FIRST_WORDS["month"] | {"by", "before", "until", "during", "in", "from", "for"})
 for _words in _FIRST_WORDS.values():
     register(_words)
-_Starts = WordIndex
 
 
 def _anchored(text: str, starts: WordIndex, family: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
@@ -334,7 +333,7 @@ def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _dates(text: str, recorded_at: date | None, starts: _Starts) -> list[Timescale]:
+def _dates(text: str, recorded_at: date | None, starts: WordIndex) -> list[Timescale]:
     out: list[Timescale] = []
     due: date | None
     for match in _DATE_ISO.finditer(text):
@@ -447,7 +446,7 @@ def _number(text: str) -> int:
     return int(text) if text.isdigit() else NUMBER_WORDS[text]
 
 
-def _relatives(text: str, recorded_at: date | None, starts: _Starts) -> list[Timescale]:
+def _relatives(text: str, recorded_at: date | None, starts: WordIndex) -> list[Timescale]:
     out: list[Timescale] = []
     for family, pattern in (("within", _RELATIVE_WITHIN), ("#", _RELATIVE_FROM), ("#", _RELATIVE_BARE)):
         for match in _anchored(text, starts, family, pattern):
