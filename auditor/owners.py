@@ -15,7 +15,16 @@ from enum import StrEnum
 from auditor.actions import imperative_verb
 from auditor.casefold import ci
 from auditor.segment import Layout, Unit
-from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_LIST, OWNER_OR_PRONOUN, PAST_PARTICIPLES_IRREGULAR
+from auditor.vocabulary import (
+    ACTION_VERBS,
+    MODAL,
+    OWNER_AT_START,
+    PRONOUNS,
+    alternation,
+    OWNER_LIST,
+    OWNER_OR_PRONOUN,
+    PAST_PARTICIPLES_IRREGULAR,
+)
 
 
 class OwnerReason(StrEnum):
@@ -53,13 +62,17 @@ class OwnerResult:
 
 _I = re.IGNORECASE
 _ADVERBS = r"(?:(?:also|will|both|all|each|then|now|not|jointly|together|continue\s+to)\s+)?"
-_SUBJECT_FIRST = ci(rf"^[^\w\[]*(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
+_WITH_ME = r"(?:\s+(?:and|&)\s+(?:i|me|we))?"
+_SUBJECT_FIRST = ci(
+    rf"^[^\w\[]*(?P<owner>(?:{OWNER_AT_START}|\b(?:{alternation(PRONOUNS)})\b){_WITH_ME})\s+{_ADVERBS}{MODAL}\b|^[^\w\[]*(?P<owner_short>i|we|he|she|they)'(?:ll|m\s+going\s+to|m\s+gonna|re\s+going\s+to)\b",
+    _I,
+)
 _SUBJECT = ci(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
 _LABEL = ci(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
 )
-_OWNER_FIRST = ci(rf"{OWNER_LIST}(?![\w-])", _I)
+_OWNER_FIRST = ci(rf"{OWNER_AT_START}(?![\w-])", _I)
 _OWNER_LABEL = ci(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
 _AGENT = ci(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
 _TAG = ci(
@@ -99,7 +112,8 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
     ):
         match = pattern.search(body)
         if match is not None:
-            return OwnerResult(reason, start + match.start("owner"), start + match.end("owner"))
+            group = "owner" if match.group("owner") is not None else "owner_short"
+            return OwnerResult(reason, start + match.start(group), start + match.end(group))
     tag = _TAG.search(body, min(len(body), 8))
     if tag is not None:
         group = next(g for g in ("owner1", "owner2", "owner3") if tag.group(g))
@@ -121,6 +135,10 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         return OwnerResult(OwnerReason.subject, start + subject.start("owner"), start + subject.end("owner"))
     if passive is not None:
         return OwnerResult(OwnerReason.passive, start + passive.start(), start + passive.end())
+    by_someone = _AGENT.search(body)
+    if by_someone is not None and not _FINITE.search(body):
+        # "Home visits by FSW twice weekly": a noun phrase whose agent is named.
+        return OwnerResult(OwnerReason.agent, start + by_someone.start("owner"), start + by_someone.end("owner"))
     if not _FINITE.search(body) and not any(m["verb"].lower() in ACTION_VERBS for m in _TO_VERB.finditer(body)):
         named = _OWNER_FIRST.match(body, offset)
         if named is not None:

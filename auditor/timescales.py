@@ -66,7 +66,7 @@ SPECIFIC_MEETING = (
     r"|care\s+planning\s+meeting|(?:pathway\s+plan|statutory)\s+review)"
 )
 # ...and generic ones that need "the", "next" or a month ("by the review", "at the next meeting").
-GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|mtg|panel|hearing|visit|session|appointment|cg|cin\s+mtg|cin\s+meeting)"
+GENERIC_MEETING = r"(?:review(?:\s+(?:meeting|conference))?|conference|meeting|mtg|panel|hearing|visit|session|appointment|cg|cin\s+mtg|cin\s+meeting|pep|script\s+review|options\s+evening|parents'?\s+evening)"
 
 _FLAGS = re.IGNORECASE
 
@@ -136,10 +136,11 @@ _FREQUENCY = ci(
 _MEETING_PREPOSITION = (
     r"\b(?:by|before|at|prior\s+to|in\s+time\s+for|until|ahead\s+of|in\s+advance\s+of|following|after|for)\s+"
 )
-_MEETING_WHEN = r"(?:(?:next|first|second|initial|following|final|upcoming|forthcoming)\s+)"
+_MEETING_WHEN = r"(?:(?:next|first|second|initial|following|final|upcoming|forthcoming|\d(?:st|nd|rd|th)|next\s+(?:two|2|three|3))\s+)"
 _MEETING = ci(
     rf"{_MEETING_PREPOSITION}(?:the\s+)?{_MEETING_WHEN}?(?:(?P<mon>{MONTH_NAME})\s+)?(?P<meeting>{SPECIFIC_MEETING})\b"
-    rf"|{_MEETING_PREPOSITION}(?:(?:the|each|every)\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?P<generic>{GENERIC_MEETING})\b",
+    rf"|{_MEETING_PREPOSITION}(?:(?:the|each|every)\s+(?:{_MEETING_WHEN}|(?P<mon2>{MONTH_NAME})\s+)?|{_MEETING_WHEN}|(?P<mon3>{MONTH_NAME})\s+)(?:[\w-]+\s+){{0,2}}?(?P<generic>{GENERIC_MEETING}s?)\b"
+    rf"|\bthe\s+next\s+(?:[\w-]+\s+){{0,2}}?(?P<next>{SPECIFIC_MEETING}|{GENERIC_MEETING}s?|panel|options\s+evening|parents'?\s+evening)\b",
     _FLAGS,
 )
 _EVENT = ci(
@@ -155,13 +156,19 @@ _EVENT = ci(
     r"|\b(?:at|after)\s+\d{1,2}\s+(?:months?|weeks?)\b(?!\s+(?:old|of\s+age))"
     r"|\bby\s+the\s+end\s+of\s+(?:the\s+)?(?:[\w+-]+\s+){0,3}(?:course|programme|assessment|placement|holidays?|exams?)\b"
     r"|\b(?:in|during)\s+(?:the\s+)?(?:(?:summer|autumn|winter|spring|school|uni|university|easter|christmas)\s+)+(?:\d{4}\s+)?(?:holidays?|exams?|break|term)\b"
-    r"|\bwhen\s+(?:eligible|due|the\s+\w+\s+(?:is|are)\s+(?:made|known|received|available))\b",
+    r"|\bwhen\s+(?:eligible|due|the\s+\w+\s+(?:is|are)\s+(?:made|known|received|available))\b"
+    # an event that triggers the action: "when Child A has a meltdown", "on any day he is absent"
+    r"|\b(?:(?<!and\s)when(?!\s+(?:needed|required|necessary|appropriate|possible|able|ready|available|offered|(?:he|she|they|i|we)\s+(?:can|wants?|feels?\s+ready|is\s+ready)|asked|i'm|im)\b)|each\s+time|every\s+time|on\s+(?:any|the)\s+day\s+(?:of\s+)?|"
+    r"(?:before|after)\s+(?:every|each|any)|following\s+(?:the|any|each|his|her|their))[ \t]+[^.;|\n]{3,60}"
+    r"|\b(?:before|by|at)\s+(?:\d{1,2}\s+(?:wks?|weeks?)(?:\s+(?:gestation|pregnant))?|(?:baby|child\s+[a-z]|[a-z]+'s)\s+(?:leaves?|is|birth|goes|moves?|placed)\b[^.;|\n]{0,40})"
+    r"|\b\d{1,2}\s+days\s+later\b|\bbetween\s+now\s+and\b[^.;|\n]{3,40}|\bfrom\s+now(?:\s+on)?\b"
+    r"|\b(?:this|next)\s+(?:weekend|term|half\s+term|school\s+year|year)\b|\bby\s+(?:the\s+)?(?:summer|xmas|christmas|easter|end\s+of\s+the\s+plan)\b",
     _FLAGS,
 )
 _INDEFINITE = ci(
     r"\b(?:asap|a\.s\.a\.p\.?|as\s+soon\s+as\s+(?:possible|practicable|able)|on[\s-]?going|as\s+and\s+when(?:\s+(?:required|needed|necessary|appropriate|possible))?|in\s+the\s+next\s+few\s+(?:days|weeks|months)|in\s+due\s+course|when\s+(?:needed|required|necessary|appropriate|possible|able|ready|available)"
     r"|as\s+(?:needed|required|necessary|appropriate)|if\s+(?:needed|required|necessary)"
-    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|at\s+all\s+times|as\s+circumstances\s+change|within\s+the\s+timescales?\s+of\s+the\s+plan|(?:in|within)\s+a\s+timely\s+(?:way|manner|fashion)|going\s+forward|for\s+the\s+time\s+being|in\s+the\s+coming\s+(?:weeks|months)|as\s+a\s+matter\s+of\s+urgency|when\s+(?:he|she|they|i)\s+(?:feels?|is|are|am)\s+ready|whenever|(?:more|as)\s+often\s+as\s+(?:possible|needed)|regular(?=\s+(?:contact|visits?|meetings?|updates?|sessions?|reviews?|checks?|supervision))|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
+    r"|regularly|on\s+a\s+regular\s+basis|(?:at\s+)?regular\s+intervals|continuous(?:ly)?|continual(?:ly)?|at\s+some\s+point|at\s+all\s+times|from\s+time\s+to\s+time|(?:for\s+)?as\s+long\s+as\s+(?:needed|required|necessary)|(?:when|until)\s+i'?m\s+ready|when\s+(?:i|he|she|they)\s+needs?\s+(?:help|it|support)|as\s+(?:she|he|they|i)\s+wish(?:es)?|as\s+directed|overdue|reg(?=\s+\w)|as\s+agreed|in\s+line\s+with\s+(?:procedures?|policy|statutory\s+guidance)|(?:in\s+)?(?:the\s+)?next\s+few\s+(?:days|weeks|months)|when\s+(?:offered|asked)|(?:as\s+often\s+as\s+|when\s+)(?:he|she|they|i|we)\s+can|as\s+circumstances\s+change|within\s+the\s+timescales?\s+of\s+the\s+plan|(?:in|within)\s+a\s+timely\s+(?:way|manner|fashion)|going\s+forward|for\s+the\s+time\s+being|in\s+the\s+coming\s+(?:weeks|months)|as\s+a\s+matter\s+of\s+urgency|when\s+(?:he|she|they|i)\s+(?:feels?|is|are|am)\s+ready|whenever|(?:more|as)\s+often\s+as\s+(?:possible|needed)|regular(?=\s+(?:[\w-]+\s+)?(?:contact|visits?|meetings?|updates?|sessions?|reviews?|checks?|supervision|support))|(?:once|when)\s+capacity\s+(?:allows|permits)|capacity\s+permitting|in\s+the\s+(?:near\s+)?future|over\s+time"
     r"|in\s+time|(?<!as\s)soon|shortly|throughout(?:\s+the\s+plan)?|for\s+the\s+(?:foreseeable\s+future|duration(?:\s+of\s+the\s+plan)?)|at\s+the\s+earliest\s+opportunity|tbc|tba|(?<=dates\s)to\s+be\s+(?:confirmed|agreed|arranged|decided)|(?<=date\s)to\s+be\s+(?:confirmed|agreed|arranged|decided))\b",
     _FLAGS,
 )
@@ -270,17 +277,20 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
          "tonight", "tomorrow", "same", "this", "next", "within"}
     ),
     "frequency": frozenset(
-        {"school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
+        {"by", "in", "during", "school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
          "once", "twice", "every", "each", "per", "at", "during", "on", "round", "all", "mons", "tues", "weds",
          "thurs", "fris", "sats", "suns", "tue", "wed", "thu", "mon", "fri", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
         | _NUMBER_WORDS
     ),
-    "event": frozenset({"as", "before", "after", "once", "by", "at", "from", "until", "on", "when", "in", "during"}),
-    "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for"}),
+    "event": frozenset(
+        {"as", "before", "after", "once", "by", "at", "from", "until", "on", "when", "in", "during", "whenever", "each",
+         "every", "following", "between", "this", "next"}
+    ),
+    "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for", "the"}),
     "indefinite": frozenset(
-        {"asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
+        {"for", "until", "overdue", "reg", "asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
          "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
-         "once", "capacity", "within", "going", "whenever", "more"}
+         "once", "capacity", "within", "going", "whenever", "more", "when", "in", "from", "next", "as", "at", "the"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip
@@ -394,7 +404,12 @@ def _dates(text: str, recorded_at: date | None, starts: WordIndex) -> list[Times
     for match in _anchored(text, starts, "month_deadline", _MONTH_DEADLINE):
         month_text = match["mon"] or match["mon2"]
         year_text = match["y"] or match["y2"]
-        if month_text.lower() == "may" and not year_text and not match["edge"]:
+        if (
+            month_text.lower() == "may"
+            and not year_text
+            and not match["edge"]
+            and not match.group().lower().startswith(("in ", "by ", "before ", "until ", "during "))
+        ):
             continue
         month = month_number(month_text)
         due = None
@@ -565,7 +580,7 @@ def _term_end(recorded_at: date, term: str | None) -> date:
 
 
 def _meeting(match: re.Match[str], recorded_at: date | None) -> Timescale:
-    meeting = re.sub(r"\s+", " ", (match["meeting"] or match["generic"]).lower())
+    meeting = re.sub(r"\s+", " ", (match["meeting"] or match["generic"] or match["next"]).lower())
     month_text = match["mon"] or match["mon2"] or match["mon3"]
     due = None
     if month_text and recorded_at is not None:
