@@ -19,11 +19,11 @@ from auditor.vocabulary import (
     ACTION_VERBS,
     MODAL,
     OWNER_AT_START,
-    PRONOUNS,
-    alternation,
     OWNER_LIST,
     OWNER_OR_PRONOUN,
     PAST_PARTICIPLES_IRREGULAR,
+    PRONOUNS,
+    alternation,
 )
 
 

@@ -278,7 +278,7 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     ),
     "frequency": frozenset(
         {"by", "in", "during", "school", "weekdays", "weeknights", "week", "daily", "nightly", "weekly", "fortnightly", "monthly", "bi", "termly", "half", "quarterly", "annually", "yearly",
-         "once", "twice", "every", "each", "per", "at", "during", "on", "round", "all", "mons", "tues", "weds",
+         "once", "twice", "every", "each", "per", "at", "on", "round", "all", "mons", "tues", "weds",
          "thurs", "fris", "sats", "suns", "tue", "wed", "thu", "mon", "fri", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS)}
         | _NUMBER_WORDS
     ),
@@ -289,8 +289,8 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     "meeting": frozenset({"by", "before", "at", "prior", "in", "until", "ahead", "following", "after", "for", "the"}),
     "indefinite": frozenset(
         {"for", "until", "overdue", "reg", "asap", "a", "a.s.a.p", "a.s.a.p.", "as", "on", "ongoing", "in", "when", "where", "if", "regularly", "regular", "at", "continuous",
-         "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "for", "tbc", "tba", "to",
-         "once", "capacity", "within", "going", "whenever", "more", "when", "in", "from", "next", "as", "at", "the"}
+         "continuously", "continual", "continually", "over", "soon", "shortly", "throughout", "tbc", "tba", "to",
+         "once", "capacity", "within", "going", "whenever", "more", "from", "next", "the"}
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip
