@@ -255,12 +255,9 @@ def _list_heading(line: _Line, lines: list[_Line], index: int) -> tuple[SectionK
         or _LIST_MARKER.match(line.text)
     ):
         return None
-    following = next((candidate for candidate in lines[index + 1 :] if candidate.text.strip()), None)
-    if (
-        following is None
-        or following is not lines[min(index + 1, len(lines) - 1)]
-        or not _LIST_MARKER.match(following.text)
-    ):
+    # The list must start on the very next line.
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    if following is None or not following.text.strip() or not _LIST_MARKER.match(following.text):
         return None
     return heading_kind(body) or SectionKind.other, line.end
 
@@ -483,9 +480,9 @@ def _ends_sentence(body: str) -> bool:
 
 
 def _next_is_table(lines: list[_Line], index: int) -> bool:
-    for line in lines[index + 1 :]:
-        if line.text.strip():
-            return "|" in line.text
+    for position in range(index + 1, len(lines)):  # no slice: no copy of the rest of the record
+        if lines[position].text.strip():
+            return "|" in lines[position].text
     return False
 
 
