@@ -8,6 +8,7 @@ text is folded once, keeping every character's offset, and patterns are compiled
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -94,10 +95,11 @@ class WordIndex:
         key = (words, numbers)
         merged = self._merged.get(key)
         if merged is None:
-            lists = [self.positions[w] for w in words if w in self.positions]
+            positions = self.positions
+            lists = [positions[w] for w in positions.keys() & words]  # a set intersection, in C
             if numbers:
                 lists.append(self.numbers)
-            merged = sorted(p for found in lists for p in found) if len(lists) != 1 else lists[0]
+            merged = sorted(itertools.chain.from_iterable(lists)) if len(lists) != 1 else lists[0]
             self._merged[key] = merged
         return merged
 
