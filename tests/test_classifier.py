@@ -65,3 +65,12 @@ def test_trusted_types_cover_the_shipped_files_and_nothing_custom() -> None:
 def test_metadata_is_plain_json() -> None:
     meta = json.loads((models_dir() / "model.json").read_text())
     assert meta["version"] == SHIPPED.version and set(meta["combinations"]) == set(CATEGORIES)
+
+
+def test_the_readme_states_the_shipped_models_figures() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    results = evaluate(SHIPPED, "test")
+    for category in CATEGORIES:
+        r = results[category]
+        row = f"| {category} | {r['rules'].f1:.3f} | {r['model'].f1:.3f} | {r['combined'].f1:.3f} |"
+        assert row in readme, f"README's classifier table is out of date for {category}"
