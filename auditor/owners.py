@@ -72,6 +72,12 @@ _LABEL = ci(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,
 )
+# "Core group every 4 weeks": an owner heads a schedule only when a timescale follows it at once
+# ("GP appt for Mum" names the GP as the place, not the one who books).
+_SCHEDULE_NEXT = ci(
+    r"\s*(?:[:–-]|every\b|each\b|weekly|fortnightly|monthly|daily|termly|on\s|at\s|from\s|twice|once|\d)", _I
+)
+_RECOMMENDS = ci(r"[^\w\[]*(?:[\w'-]+\s+){0,3}recommends?\s+(?:that\s+)?", _I)
 _OWNER_FIRST = ci(rf"{OWNER_AT_START}(?![\w-])", _I)
 _OWNER_LABEL = ci(rf"^[^\w\[]*(?P<owner>{OWNER_LIST})\s*:\s+\S", _I)
 _AGENT = ci(rf"\bby\s+(?P<owner>{OWNER_LIST})", _I)
@@ -104,6 +110,10 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         action = unit.cell("action")
         if action is not None:
             start, end = action.start, action.end
+    # "IRO recommends that Child A is given...": the recommendation's own action is what is owned.
+    recommends = _RECOMMENDS.match(text, start, end)
+    if recommends is not None:
+        start = recommends.end()
     body = text[start:end]
     for pattern, reason in (
         (_LABEL, OwnerReason.label),
@@ -141,7 +151,7 @@ def find_owner(text: str, unit: Unit) -> OwnerResult:
         return OwnerResult(OwnerReason.agent, start + by_someone.start("owner"), start + by_someone.end("owner"))
     if not _FINITE.search(body) and not any(m["verb"].lower() in ACTION_VERBS for m in _TO_VERB.finditer(body)):
         named = _OWNER_FIRST.match(body, offset)
-        if named is not None:
+        if named is not None and _SCHEDULE_NEXT.match(body, named.end()):
             # "Core group every 4 weeks": a schedule headed by who carries it out.
             return OwnerResult(OwnerReason.subject, start + named.start(), start + named.end())
         return OwnerResult(OwnerReason.noun_phrase, start + offset, end)
