@@ -31,6 +31,7 @@ class DecisionKind(StrEnum):
     no_lbp = "no_letter_before_proceedings"
     rescind = "rescind_placement_order"
     no_s20 = "no_section_20"
+    change = "change_of_plan"
     other = "other"
 
 
@@ -53,7 +54,7 @@ _KINDS: list[tuple[DecisionKind, re.Pattern[str]]] = [
     (DecisionKind.close, ci(r"\b(?:case\s+)?(?:to\s+)?(?:be\s+)?clos(?:e|ed|ure|ing)\b|\bclose\s+(?:the\s+)?case", _I)),
     (DecisionKind.continue_plan, ci(r"\bcontinue\s+(?:the\s+|with\s+(?:the\s+)?)?(?:cp|cin|child\s+protection|child\s+in\s+need)\b(?:\s+plan)?", _I)),
     (DecisionKind.continue_plan, ci(r"\b(?:remain|continu)\w*\s+(?:on|subject\s+to|with)\s+(?:a\s+|the\s+)?(?:cp|child\s+protection|cin|child\s+in\s+need)\s*(?:plan)?|\b(?:cp|cin|child\s+protection|child\s+in\s+need)\s+plan\s+(?:to\s+)?(?:continue|remain)", _I)),
-    (DecisionKind.other, ci(
+    (DecisionKind.change, ci(
         # One leading \b for all the word-led alternatives: a \b before each made this pattern
         # the slowest in the engine (measured), as the regex engine tries them all at every character.
         r"^\W*(?:agreed|close)\b|[-–]\s*close\b|\b(?:agreed\s+by\s+\w+|(?<!she\s)(?<!he\s)(?<!they\s)(?<!mum\s)(?<!dad\s)(?<!i\s)(?<!we\s)(?<!parents\s)(?<!both\s)agreed\s*(?=[.;,–—-]|$)|(?:declined|refused)\s+by\s+(?:tm|hos|manager|sm|adm)\b|"
@@ -87,7 +88,7 @@ EXPLICIT_RATIONALE = ci(
     r"since\s+(?!(?:\d|the\s+last|then|last|january|february|march|april|may|june|july|august|september|october|november|december))|"
     r"as\s+(?!(?:well|per|agreed|discussed|above|below|before|part|such|soon|long|far|planned|requested|needed|required|appropriate)\b)(?=(?:[\w'-]+\s+){0,3}(?:is|are|was|were|has|have|had|can|cannot|will|would|did|does|do|still|remains?|continues?|visits?|lives?|needs?)\b)|"
     r"as\s+(?=(?:there|it|he|she|they|we|mum|dad|the\s+(?:child|children|family|parents|risks?|assessment|sw|school|police|young|bruise|injury|concerns?)|child\s+[A-Z]|no\b|sw\b|tm\b|police\b|school\b))|"
-    r"following\s+(?:the\s+)?(?:disclosure|incident|strategy|assessment|new\s+information|a\s+review|review)|evidenc(?:e|ed)\s+(?:shows?|that|of)|"
+    r"following\s+(?:the\s+)?(?:disclosure|incident|strategy\s+discussion\s+(?:where|which|that)|new\s+information)|evidenc(?:e|ed)\s+(?:shows?|that|of)|"
     r"(?:has|have)\s+(?:been\s+)?(?:considered|weighed)|taking\s+into\s+account|having\s+considered)",
     _I,
 )
@@ -95,12 +96,12 @@ EXPLICIT_RATIONALE = ci(
 # Stated circumstances that explain a decision without a connective.
 IMPLICIT_RATIONALE = ci(
     # a clause set off after the decision: "Review postponed - IRO availability"
-    r"(?:(?<=\s)[-–—]|(?<=\w):)\s+(?!\s*(?:sw|tm|iro|agreed|see|n/?a|none|other|tbc|close|nfa|step|decision|extension|extended)\b)(?=[a-z(\[])|"
+    r"(?:(?<=\s)[-–—]|(?<=\w):)\s+(?!\s*(?:sw|tm|iro|agreed|see|n/?a|none|other|tbc|close|nfa|step|decision|extension|extended|advice|signpost\w*|outcomes?|rationale|approve|application)\b)(?=[a-z(\[])|"
     r"\b(?:off\s+sick|sick(?:ness)?(?:\s+leave)?|annual\s+leave|on\s+leave|unwell|in\s+hospital|hospitali[sz]ed|bereave\w+|"
     r"(?:has|have)\s+not\s+(?:yet\s+)?been\s+(?:seen|possible|able|completed|received|returned)|not\s+(?:yet\s+)?(?:been\s+)?(?:seen|received|available|returned|completed)|"
     r"unable\s+to|not\s+able\s+to|awaiting|waiting\s+(?:for|on)|still\s+(?:waiting|outstanding)|outstanding|(?:did\s+not|didn't|failed\s+to)\s+attend|dna'?d?|"
     r"cancell?ed|police\s+(?:are|have|investigation|enquiries)|new\s+information|further\s+information|disclos\w+|(?:has|have)\s+moved|no\s+longer|"
-    r"(?:has|have)\s+(?:engaged|made|sustained|completed|shown|attended)|engagement|progress|improve(?:d|ments?)|risks?\s+(?:have|has)\s+(?:reduced|increased)|"
+    r"(?:has|have)\s+(?:engaged|made|sustained|completed|shown|attended)|engagement|(?:made|making|good|little|no|some|sufficient|significant)\s+progress|improve(?:d|ments?)|risks?\s+(?:have|has)\s+(?:reduced|increased)|"
     r"no\s+(?:further\s+|current\s+|ongoing\s+)?(?:concerns|incidents|reports)|concerns?\s+(?:remain|have|persist)|needs\s+(?:are|can\s+be)\s+(?:now\s+)?met|"
     r"school\s+(?:report|reports|have\s+reported|say)|is\s+now|are\s+now|has\s+now|is\s+safe|are\s+safe|protective|settled|stable|court|legal\s+advice|"
     r"does\s+not\s+want|do\s+not\s+want|refused|declined|consent(?:ed)?|threshold\s+(?:is\s+)?(?:not\s+)?met|wishes|can\s+be\s+met|"
@@ -182,11 +183,18 @@ def has_decision_language(folded: str, start: int, end: int) -> bool:
     return any(pattern.search(folded, start, end) for _kind, pattern in _KINDS)
 
 
+# A sentence that opens with the decision itself: "Agreed to proceed.", "Close.", "NFA - signposted."
+_OPENS_WITH_DECISION = ci(r"\W*(?:agreed|close|closed|approved?|proceed|ok|nfa|issue\s+proceedings)\b", re.IGNORECASE)
+
+
 def _classify(text: str, start: int, end: int) -> tuple[DecisionKind, re.Match[str]] | None:
     for kind, pattern in _KINDS:
         match = pattern.search(text, start, end)
         if match is not None:
             return kind, match
+    opens = _OPENS_WITH_DECISION.match(text, start, end)
+    if opens is not None:
+        return DecisionKind.change, opens
     return None
 
 
@@ -194,7 +202,7 @@ def _classify(text: str, start: int, end: int) -> tuple[DecisionKind, re.Match[s
 # others ("close", "agreed") need a decision-maker's voice in the sentence.
 _SELF_EVIDENT = frozenset(
     {DecisionKind.extension, DecisionKind.no_further_action, DecisionKind.step_down, DecisionKind.step_up,
-     DecisionKind.end_plan, DecisionKind.no_lbp, DecisionKind.rescind, DecisionKind.no_s20}
+     DecisionKind.end_plan, DecisionKind.no_lbp, DecisionKind.rescind, DecisionKind.no_s20, DecisionKind.change}
 )  # fmt: skip
 
 
