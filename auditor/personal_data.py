@@ -305,7 +305,11 @@ def nhs_number_is_valid(digits: str) -> bool:
 # Cheap tests that rule a pattern out before it scans the whole text.
 _DIGIT_RUN = re.compile(r"\d[\d ]{4,}\d")
 _DOB_WORDS = ("dob", "d.o.b", "birth", "born")
-_INWARD_CODE = re.compile(r"\d[A-Za-z]{2}\b")
+# An outward code's last character, a space and an inward code ("1 9ZZ", "a 1aa"): ordinals
+# and times ("14th", "9am") never have the space.
+_INWARD_CODE = re.compile(r"[A-Za-z\d]\s\d[A-Za-z]{2}\b")
+# A house number before a capitalised word ("14 Oak Tree Road").
+_NUMBERED_NAME = re.compile(r"\d[A-Za-z]?,?\s+[A-Z][a-z]")
 _STREET_WORDS = tuple(_STREET[3:-1].split("|"))
 _TITLES = ("Mr", "Ms", "Miss", "Mx", "Dr")
 
@@ -317,7 +321,7 @@ def find_personal_data(text: str) -> list[PersonalData]:
     lowered = text.lower()
     if _INWARD_CODE.search(text):  # a postcode ends in digit, letter, letter ("9ZZ")
         patterns += [(_POSTCODE, PersonalDataKind.postcode), (_POSTCODE_LOWER, PersonalDataKind.postcode)]
-    if any(word in lowered for word in _STREET_WORDS):
+    if _NUMBERED_NAME.search(text) and any(word in lowered for word in _STREET_WORDS):
         patterns.append((_ADDRESS, PersonalDataKind.address))
     if _DIGIT_RUN.search(text):
         for match in _NHS.finditer(text):
