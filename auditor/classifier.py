@@ -136,7 +136,7 @@ class TrainedModels:
 
 
 def models_dir() -> Path:
-    """AUDITOR_MODELS_DIR is not needed: the models ship in the wheel or the source tree."""
+    """The shipped models: inside the wheel, or models/ in a source checkout."""
     shipped = Path(__file__).resolve().parent / "_data" / "models"
     return shipped if shipped.is_dir() else Path(__file__).resolve().parent.parent / "models"
 

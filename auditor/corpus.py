@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from auditor.records import PlanType, RecordType
 
 ACTION_LABELS = ("vague_action", "missing_owner", "missing_timescale", "vague_timescale")
-DECISION_LABELS = ("is_decision", "is_extension", "rationale_present")
 Split = Literal["train", "dev", "test"]
 
 

@@ -77,27 +77,29 @@ class Auditor:
         return rules
 
     def findings(self, doc: Doc, record: Record, rules: Iterable[Rule] | None = None) -> list[Finding]:
-        """Every finding of the applicable rules over one parsed record, de-duplicated and sorted."""
+        """Every finding of the applicable rules over one parsed record, de-duplicated and sorted.
+
+        The findings' text is not masked here: `audit_batch` masks every finding, rule or model,
+        in one place before anything leaves the engine."""
         text = text_of(doc)
-        hidden = [] if self.show_personal_data else [(p.start, p.end) for p in facts(doc).personal_data]
         found: dict[tuple[str, int, int], Finding] = {}
-        for rule in rules if rules is not None else self._applicable(record):
-            if not rule.applies(record.record_type, record.plan_type):
-                continue
+        chosen = (
+            self._applicable(record)
+            if rules is None
+            else [r for r in rules if r.applies(record.record_type, record.plan_type)]
+        )
+        for rule in chosen:
             for hit in self.rules.checks[rule.id](doc, rule):
                 key = (rule.id, hit.start, hit.end)
                 if key in found:
                     continue
-                words = text[hit.start : hit.end]
-                if hidden:
-                    words = _masked(words, hit.start, hidden, rule.category)
                 found[key] = Finding(
                     rule_id=rule.id,
                     category=rule.category,
                     severity=rule.severity,
                     start=hit.start,
                     end=hit.end,
-                    text=words,
+                    text=text[hit.start : hit.end],
                     message=_fill(rule.message, hit.values),
                     suggestion=_fill(rule.suggestion, hit.values),
                     citation=str(rule.citation),
@@ -115,14 +117,12 @@ class Auditor:
         parsed = [(record, doc, self.findings(doc, record)) for record, doc in ((r, self.parse(r)) for r in records)]
         if self.models is not None:
             combined = combine(self.models, self.rules, parsed)
-            parsed = [
-                (record, doc, self._mask_model_findings(doc, found))
-                for (record, doc, _), found in zip(parsed, combined, strict=True)
-            ]
+            parsed = [(record, doc, found) for (record, doc, _), found in zip(parsed, combined, strict=True)]
         results = []
-        for record, _doc, findings in parsed:
-            value, grade = score(findings, self.scoring)
-            results.append(RecordResult(record.id, value, grade, findings))
+        for record, doc, findings in parsed:
+            shown = findings if self.show_personal_data else self._masked(doc, findings)
+            value, grade = score(shown, self.scoring)
+            results.append(RecordResult(record.id, value, grade, shown))
         return results
 
     def audit_many(self, records: Iterable[Record], batch_size: int = 64) -> Iterator[RecordResult]:
@@ -136,16 +136,11 @@ class Auditor:
         if batch:
             yield from self.audit_batch(batch)
 
-    def _mask_model_findings(self, doc: Doc, findings: list[Finding]) -> list[Finding]:
-        if self.show_personal_data:
-            return findings
+    @staticmethod
+    def _masked(doc: Doc, findings: list[Finding]) -> list[Finding]:
+        """Every finding with possible personal data in its words masked."""
         hidden = [(p.start, p.end) for p in facts(doc).personal_data]
-        return [
-            dataclasses.replace(f, text=_masked(f.text, f.start, hidden, f.category))
-            if hidden and f.source.startswith("model:")
-            else f
-            for f in findings
-        ]
+        return [dataclasses.replace(f, text=_masked(f.text, f.start, hidden, f.category)) for f in findings]
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

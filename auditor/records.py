@@ -228,8 +228,6 @@ HEADER_ALIASES: dict[str, str] = {
     }.items()
 }
 
-FIELDS = tuple(Record.model_fields)
-
 
 @dataclass(frozen=True)
 class InputError(Exception):
@@ -402,7 +400,6 @@ def _read_csv(path: Path, name: str) -> Iterator[tuple[int, Record]]:
             except UnicodeDecodeError:
                 raise InputError(name, "is not valid text in its encoding", row=row + 1) from None
             except csv.Error:
-                # reader.line_num is the physical line where parsing stopped.
                 raise InputError(name, "malformed CSV (an unclosed quote?)", row=row + 1) from None
             row += 1
             if not any(cell.strip() for cell in cells):

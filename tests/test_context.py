@@ -13,15 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.casefold import fold
 from auditor.context import mark
-
-try:
-    from auditor.casefold import fold
-except ImportError:  # before the case-folding refactor the patterns were IGNORECASE on raw text
-
-    def fold(text: str) -> str:
-        return text
-
 
 MARKS = ("conditional", "prohibition", "negated", "hypothetical", "historical")
 

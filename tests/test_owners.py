@@ -16,15 +16,9 @@ from datetime import date
 
 import pytest
 
+from auditor.casefold import fold
 from auditor.owners import OwnerReason, find_owner
 from auditor.segment import segment
-
-try:
-    from auditor.casefold import fold
-except ImportError:  # before the case-folding refactor the patterns were IGNORECASE on raw text
-
-    def fold(text: str) -> str:
-        return text
 
 
 def _owner(text: str) -> tuple[OwnerReason, str]:

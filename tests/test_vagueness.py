@@ -13,14 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.casefold import fold
 from auditor.vagueness import find_vagueness
-
-try:
-    from auditor.casefold import fold
-except ImportError:  # before the case-folding refactor the patterns were IGNORECASE on raw text
-
-    def fold(text: str) -> str:
-        return text
 
 
 def _is_vague(text: str, start: int = 0, end: int | None = None) -> bool:
