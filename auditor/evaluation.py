@@ -7,6 +7,7 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,13 @@ def combined(
     return [combination.decide(r, p) if g else r for r, p, g in zip(rule, probability, gate, strict=True)]
 
 
+@lru_cache(maxsize=1)
+def corpus_datasets() -> dict[str, dict[Split, Dataset]]:
+    """The corpus with its gold labels and the rules' predictions, per split. Computed once per
+    process: `auditor train` fits, chooses on dev and reports on test from the same rule run."""
+    return _datasets(Auditor(models=None), load_split())
+
+
 def _datasets(auditor: Auditor, split: dict[str, Split]) -> dict[str, dict[Split, Dataset]]:
     actions = load_actions()
     decisions = load_decisions()
@@ -149,8 +157,7 @@ def _out_of_fold(texts: list[str], labels: np.ndarray, seed: int, folds: int = 5
 def train(seed: int = 0) -> TrainedModels:
     """Fit on train, choose thresholds on dev. Deterministic for a given seed and corpus."""
     split = load_split()
-    auditor = Auditor()
-    data = _datasets(auditor, split)
+    data = corpus_datasets()
     combinations: dict[str, Combination] = {}
     pipelines = {}
     counts: dict[str, dict[str, int]] = {}
@@ -184,8 +191,7 @@ def train(seed: int = 0) -> TrainedModels:
 
 def evaluate(models: TrainedModels, part: Split = "test") -> dict[str, dict[str, Scores]]:
     """Per category: precision, recall and F1 of the rules alone, the model alone and combined."""
-    auditor = Auditor()
-    data = _datasets(auditor, load_split())
+    data = corpus_datasets()
     results: dict[str, dict[str, Scores]] = {}
     for name, pipeline, targets in (
         ("actions", models.actions, ACTION_TARGETS),
