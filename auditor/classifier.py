@@ -2,23 +2,26 @@
 entries, with their features inside the pipeline, trained deterministically, saved with skops and
 loaded with a reviewed list of trusted types (never pickle).
 
-The models learn from the words alone (word and character n-grams); the rules' signals are not
-features. The two are combined per category afterwards (`Combination`), so that each can correct
+The models learn from the words alone (word and character n-grams of spaCy's tokens, see
+`auditor.features`); the rules' signals are not features. The two are combined per category afterwards (`Combination`), so that each can correct
 the other: the model speaks where the rules are silent or unsure.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
+
+from auditor.features import CharHasher, WordHasher, Words, as_words
 
 MODEL_VERSION = "1.0"
 ACTION_TARGETS = ("vague_action", "missing_owner", "missing_timescale", "vague_timescale")
@@ -27,6 +30,8 @@ DECISION_TARGETS = ("extension_without_rationale", "decision_without_rationale")
 # Every type a saved model may contain. skops refuses anything else; this list is reviewed: each
 # entry is a scikit-learn estimator, a NumPy type or a builtin that these pipelines are built from.
 TRUSTED_TYPES = [
+    "auditor.features.CharHasher",
+    "auditor.features.WordHasher",
     "builtins.slice",
     "numpy.dtype",
     "numpy.float64",
@@ -34,7 +39,6 @@ TRUSTED_TYPES = [
     "numpy.ndarray",
     "scipy.sparse._csr.csr_matrix",
     "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.multioutput.MultiOutputClassifier",
     "sklearn.pipeline.FeatureUnion",
@@ -43,66 +47,74 @@ TRUSTED_TYPES = [
 
 
 def build_pipeline(seed: int = 0) -> Pipeline:
-    """Word 1-2-grams and character 2-4-grams, TF-IDF weighted; one logistic regression per target."""
+    """Word 1-2-grams (with number shapes) and character 2-4-grams of spaCy's tokens, hashed and
+    TF-IDF weighted; one logistic regression per target."""
     features = FeatureUnion(
         [
-            (
-                "words",
-                TfidfVectorizer(
-                    lowercase=True, ngram_range=(1, 2), min_df=2, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'/]*\b"
-                ),
-            ),
-            (
-                "chars",
-                TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=(2, 4), min_df=3, sublinear_tf=True),
-            ),
+            ("words", Pipeline([("hash", WordHasher()), ("tfidf", TfidfTransformer(sublinear_tf=True))])),
+            ("chars", Pipeline([("hash", CharHasher(2, 4)), ("tfidf", TfidfTransformer(sublinear_tf=True))])),
         ]
     )
     classifier = MultiOutputClassifier(
-        LogisticRegression(C=4.0, max_iter=5000, class_weight="balanced", solver="liblinear", random_state=seed)
+        LogisticRegression(C=16.0, max_iter=5000, class_weight="balanced", solver="liblinear", random_state=seed)
     )
     return Pipeline([("features", features), ("classify", classifier)])
 
 
-def features_of(pipeline: Pipeline, texts: list[str]) -> Any:
+Texts = Sequence[str | Words]
+
+
+def features_of(pipeline: Pipeline, texts: Texts) -> Any:
     """The pipeline's feature matrix for these texts (sparse, one row per text)."""
-    return pipeline.named_steps["features"].transform(texts).tocsr()
+    return pipeline.named_steps["features"].transform(as_words(texts)).tocsr()
 
 
-def probabilities(pipeline: Pipeline, texts: list[str], features: Any = None) -> np.ndarray:
+def probabilities(pipeline: Pipeline, texts: Texts, features: Any = None) -> np.ndarray:
     """Probability of each target (columns in target order) for each text (rows).
 
     Pass `features` (from `features_of`) to reuse a matrix already computed for `explain`."""
     classify = pipeline.named_steps["classify"]
-    if not texts:
+    if not len(texts):
         return np.zeros((0, len(classify.estimators_)))
     matrix = features if features is not None else features_of(pipeline, texts)
     return np.column_stack([p[:, 1] for p in classify.predict_proba(matrix)])
 
 
-_FEATURE_NAMES: dict[int, Any] = {}
-
-
-def explain(pipeline: Pipeline, text: str, target: int, top: int = 5, row: Any = None) -> list[str]:
-    """The words and character sequences that pushed this text towards the target, strongest first."""
+def explain(
+    pipeline: Pipeline, text: str | Words, target: int, top: int = 5, matrix: Any = None, row: int = 0
+) -> list[str]:
+    """The words, word pairs and character sequences that pushed this text towards the target,
+    strongest first. Pass `matrix` (from `features_of`) and the text's `row` in it to reuse
+    features already computed."""
+    words = as_words([text])[0]
     features: FeatureUnion = pipeline.named_steps["features"]
-    if row is None:
-        row = features.transform([text]).tocsr()
+    if matrix is None:
+        matrix, row = features.transform([words]).tocsr(), 0
+    first, last = matrix.indptr[row], matrix.indptr[row + 1]
+    indices, data = matrix.indices[first:last], matrix.data[first:last]
     coefficients = pipeline.named_steps["classify"].estimators_[target].coef_[0]
-    names = _FEATURE_NAMES.get(id(pipeline))
-    if names is None:
-        names = _FEATURE_NAMES[id(pipeline)] = features.get_feature_names_out()
-    contributions = [(row.data[k] * coefficients[j], names[j]) for k, j in enumerate(row.indices)]
-    pushed = sorted((c for c in contributions if c[0] > 0), reverse=True)
-    words: list[str] = []
-    for _weight, name in pushed:
-        kind, _, feature = name.partition("__")
-        shown = feature.strip() if kind == "words" else f"…{feature.strip()}…"
-        if shown and shown not in words:
-            words.append(shown)
-        if len(words) == top:
+    weights = data * coefficients[indices]
+    order = np.argsort(-weights, kind="stable")
+    order = order[weights[order] > 0]
+    # Name only the strongest columns, per block of the union (words first, then characters);
+    # a hashed column can be shared by several n-grams, so some are not this text's to name.
+    candidates = indices[order[: 4 * top]].tolist()
+    names: dict[int, str] = {}
+    offset = 0
+    for kind, block in features.transformer_list:
+        hasher = block.named_steps["hash"]
+        wanted = {c - offset for c in candidates if offset <= c < offset + hasher.n_features}
+        for column, name in hasher.names(words, wanted).items():
+            names[offset + column] = name if kind == "words" else f"…{name.strip()}…"
+        offset += hasher.n_features
+    shown: list[str] = []
+    for column in candidates:
+        name = names.get(column, "")
+        if name and name != "……" and name not in shown:
+            shown.append(name)
+        if len(shown) == top:
             break
-    return words
+    return shown
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,15 @@ Records are predicted in batches: one scikit-learn call per batch, not per recor
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from spacy.tokens import Doc
 
 from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, features_of, probabilities
 from auditor.decisions import has_decision_language
+from auditor.features import Words
 from auditor.findings import Category, Finding
 from auditor.pipeline import facts, folded_text_of, text_of
 from auditor.records import PlanType, Record, RecordType
@@ -90,13 +92,9 @@ def combine(
                 if unit.is_action and unit.context is not None and unit.context.is_task:
                     action_spans.append(_Span(number, unit.start, unit.end))
         if record.record_type in _DECISION_RECORDS:
-            text = text_of(doc)
-            folded = folded_text_of(doc)
-            for start, end in paragraphs(text):
-                # The model judges rationale, not whether there is a decision: it reads only
-                # paragraphs with decision language in them.
-                if has_decision_language(folded, start, end):
-                    decision_spans.append(_Span(number, start, end))
+            # The model judges rationale, not whether there is a decision: it reads only
+            # paragraphs with decision language in them.
+            decision_spans.extend(_Span(number, start, end) for start, end in decision_paragraphs(doc))
     for spans, pipeline, targets, name in (
         (action_spans, models.actions, ACTION_TARGETS, "actions"),
         (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
@@ -104,8 +102,9 @@ def combine(
         if not spans:
             continue
         texts = [text_of(batch[s.record][1])[s.start : s.end] for s in spans]
-        matrix = features_of(pipeline, texts)
-        probability = probabilities(pipeline, texts, matrix)
+        words = _words(batch, spans)
+        matrix = features_of(pipeline, words)
+        probability = probabilities(pipeline, words, matrix)
         source = f"model:{name}@{models.version}"
         for row, span in enumerate(spans):
             record = batch[span.record][0]
@@ -116,7 +115,14 @@ def combine(
                     indexes[span.record].withdrawn.update(id(f) for f in inside)
                 elif not inside:
                     finding = _model_finding(
-                        rules, record, span, category, p, source, pipeline, column, texts[row], matrix[row]
+                        rules,
+                        record,
+                        span,
+                        category,
+                        p,
+                        source,
+                        texts[row],
+                        partial(explain, pipeline, words[row], column, matrix=matrix, row=row),
                     )
                     if finding is not None:
                         added[span.record].append(finding)
@@ -126,6 +132,30 @@ def combine(
     ]
 
 
+def decision_paragraphs(doc: Doc) -> list[tuple[int, int]]:
+    """The paragraphs of a record with decision language in them, as the decision component
+    found them (or, if it did not run, found here)."""
+    found = facts(doc).decision_language
+    if found is not None:
+        return list(found)
+    folded = folded_text_of(doc)
+    return [(s, e) for s, e in paragraphs(text_of(doc)) if has_decision_language(folded, s, e)]
+
+
+def _words(batch: Sequence[tuple[Record, Doc, list[Finding]]], spans: list[_Span]) -> list[Words]:
+    """Each span's tokens, taken from its record's Doc (each Doc read once)."""
+    out: list[Words] = []
+    first = 0
+    while first < len(spans):
+        last = first
+        while last < len(spans) and spans[last].record == spans[first].record:
+            last += 1
+        doc = batch[spans[first].record][1]
+        out.extend(Words.from_doc(doc, [(s.start, s.end) for s in spans[first:last]]))
+        first = last
+    return out
+
+
 def _model_finding(
     rules: RuleBook,
     record: Record,
@@ -133,10 +163,8 @@ def _model_finding(
     category: str,
     p: float,
     source: str,
-    pipeline: object,
-    column: int,
     text: str,
-    features: object,
+    pushed_words: Callable[[], list[str]],
 ) -> Finding | None:
     rule_id = PRIMARY_RULE[category]
     if category == "vague_action" and record.plan_type is PlanType.pep:
@@ -144,8 +172,8 @@ def _model_finding(
     rule = rules.by_id.get(rule_id)
     if rule is None or not rule.applies(record.record_type, record.plan_type):
         return None
-    words = explain(pipeline, text, column, row=features)  # type: ignore[arg-type]
-    said = ", ".join(f"'{w}'" for w in words) or "its overall wording"
+    pushed = pushed_words()
+    said = ", ".join(f"'{w}'" for w in pushed) or "its overall wording"
     return Finding(
         rule_id=rule.id,
         category=Category(category),

@@ -230,8 +230,14 @@ def _rationale_in(text: str, start: int, end: int, exclude: tuple[int, int]) -> 
     return None
 
 
-def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decision], list[Escalation]]:
-    """Decisions (with their rationale, if recorded) and escalations (with their outcome, if any)."""
+def find_decisions(
+    original: str, folded: str | None = None, language: list[tuple[int, int]] | None = None
+) -> tuple[list[Decision], list[Escalation]]:
+    """Decisions (with their rationale, if recorded) and escalations (with their outcome, if any).
+
+    If `language` is given, the paragraphs with a sentence that holds decision language (its
+    words, or opening with the decision: "Agreed to proceed.") are appended to it: the classifier
+    reads those."""
     decisions: list[Decision] = []
     escalations: list[Escalation] = []
     blocks = paragraphs(original)
@@ -239,6 +245,8 @@ def find_decisions(original: str, folded: str | None = None) -> tuple[list[Decis
     text = folded if folded is not None else fold(original)
     for block_index, sentences in enumerate(block_sentences):
         classified = [_classify(text, s, e) for s, e in sentences]
+        if language is not None and any(c is not None for c in classified):
+            language.append(blocks[block_index])
         kinds = [
             found[0]
             if found is not None and (found[0] in _SELF_EVIDENT or _DECISION_VOICE.search(text, s, e))

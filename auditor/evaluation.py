@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from auditor import __version__
-from auditor.casefold import fold
 from auditor.classifier import (
     ACTION_TARGETS,
     DECISION_TARGETS,
@@ -24,8 +23,8 @@ from auditor.classifier import (
     build_pipeline,
     probabilities,
 )
+from auditor.combine import decision_paragraphs
 from auditor.corpus import ActionItem, DecisionItem, Split, frozen_test_digest, load_actions, load_decisions, load_split
-from auditor.decisions import has_decision_language
 from auditor.engine import Auditor
 from auditor.records import Record, RecordType
 
@@ -70,14 +69,21 @@ def decision_record(item: DecisionItem) -> Record:
     return Record(id=item.id, record_type=item.record_type, text=item.text)
 
 
-def rule_predictions(auditor: Auditor, records: Sequence[Record], categories: Sequence[str]) -> dict[str, list[bool]]:
-    """For each category, whether any of its rules fired on each record."""
+def rule_predictions(
+    auditor: Auditor, records: Sequence[Record], categories: Sequence[str]
+) -> tuple[dict[str, list[bool]], list[bool]]:
+    """For each category, whether any of its rules fired on each record; and for each record
+    whether it has a paragraph with decision language (where the engine lets the decision model
+    speak, `auditor.combine.decision_paragraphs`)."""
     out: dict[str, list[bool]] = {c: [] for c in categories}
+    gate: list[bool] = []
     for record in records:
-        fired = {f.rule_id for f in auditor.findings(auditor.parse(record), record)}
+        doc = auditor.parse(record)
+        fired = {f.rule_id for f in auditor.findings(doc, record)}
         for category in categories:
             out[category].append(any(rule in fired for rule in RULES_FOR[category]))
-    return out
+        gate.append(bool(decision_paragraphs(doc)))
+    return out, gate
 
 
 @dataclass
@@ -109,17 +115,21 @@ def _datasets(auditor: Auditor, split: dict[str, Split]) -> dict[str, dict[Split
     for part in ("train", "dev", "test"):
         chosen_actions = [a for a in actions if split.get(a.id) == part]
         chosen_decisions = [d for d in decisions if split.get(d.id) == part]
+        action_rules, _gate = rule_predictions(auditor, [action_record(a) for a in chosen_actions], ACTION_TARGETS)
         out["actions"][part] = Dataset(
             [a.text for a in chosen_actions],
             {t: [getattr(a.labels, t) for a in chosen_actions] for t in ACTION_TARGETS},
-            rule_predictions(auditor, [action_record(a) for a in chosen_actions], ACTION_TARGETS),
+            action_rules,
             [True] * len(chosen_actions),
+        )
+        decision_rules, gate = rule_predictions(
+            auditor, [decision_record(d) for d in chosen_decisions], DECISION_TARGETS
         )
         out["decisions"][part] = Dataset(
             [d.text for d in chosen_decisions],
             {t: [getattr(d, t) for d in chosen_decisions] for t in DECISION_TARGETS},
-            rule_predictions(auditor, [decision_record(d) for d in chosen_decisions], DECISION_TARGETS),
-            [has_decision_language(fold(d.text), 0, len(d.text)) for d in chosen_decisions],
+            decision_rules,
+            gate,
         )
     return out
 

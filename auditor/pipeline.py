@@ -51,6 +51,7 @@ class Facts:
     timescales: Any = None
     decisions: Any = None
     escalations: Any = None
+    decision_language: Any = None  # paragraphs with decision language, for the classifier
     personal_data: Any = None
 
 
@@ -190,7 +191,11 @@ def vagueness_finder(doc: Doc) -> Doc:
 @Language.component("auditor_decisions", requires=[], assigns=["doc._.decisions", "doc._.escalations"])
 def decision_finder(doc: Doc) -> Doc:
     """Decisions with their rationale, and escalations with their outcome."""
-    facts(doc).decisions, facts(doc).escalations = decisions.find_decisions(text_of(doc), folded_text_of(doc))
+    found = facts(doc)
+    found.decision_language = []
+    found.decisions, found.escalations = decisions.find_decisions(
+        text_of(doc), folded_text_of(doc), found.decision_language
+    )
     return doc
 
 

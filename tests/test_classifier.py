@@ -14,6 +14,7 @@ from sklearn.preprocessing import FunctionTransformer
 from auditor.classifier import TRUSTED_TYPES, load, models_dir, probabilities
 from auditor.corpus import frozen_test_digest, load_actions, load_decisions, load_split
 from auditor.evaluation import CATEGORIES, evaluate, train
+from auditor.features import CharHasher, WordHasher
 
 SHIPPED = load()
 
@@ -55,11 +56,20 @@ def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
         sio.load(path, trusted=TRUSTED_TYPES)
 
 
-def test_trusted_types_cover_the_shipped_files_and_nothing_custom() -> None:
+def test_trusted_types_cover_the_shipped_files_and_only_the_reviewed_hashers() -> None:
     for name in ("actions.skops", "decisions.skops"):
         untrusted = sio.get_untrusted_types(file=models_dir() / name)
         assert set(untrusted) <= set(TRUSTED_TYPES)
-    assert all(t.split(".")[0] in ("builtins", "numpy", "scipy", "sklearn") for t in TRUSTED_TYPES)
+    ours = {t for t in TRUSTED_TYPES if t.split(".")[0] not in ("builtins", "numpy", "scipy", "sklearn")}
+    assert ours == {"auditor.features.WordHasher", "auditor.features.CharHasher"}
+
+
+@pytest.mark.parametrize("hasher", [WordHasher(), CharHasher()])
+def test_the_trusted_hashers_hold_nothing_but_plain_parameters(hasher) -> None:  # type: ignore[no-untyped-def]
+    # Loading one of ours runs no code of the file's choosing: its state is its parameters.
+    fitted = hasher.fit(["Mum to attend weekly"])
+    assert set(vars(fitted)) == set(fitted.get_params())
+    assert all(type(v) in (int, bool) for v in vars(fitted).values())
 
 
 def test_metadata_is_plain_json() -> None:
