@@ -18,7 +18,7 @@ from auditor.casefold import Anchored, ci
 from auditor.decisions import DecisionKind
 from auditor.owners import OwnerReason
 from auditor.personal_data import PersonalDataKind
-from auditor.pipeline import facts, folded_text_of, text_of, word_index_of
+from auditor.pipeline import facts, folded_text_of, tasks_of, text_of, word_index_of
 from auditor.segment import SectionKind, Unit
 from auditor.timescales import TimescaleKind
 from auditor.vagueness import is_measurable
@@ -61,11 +61,9 @@ def check(rule_id: str, reads: tuple[str, ...]) -> Callable[[Check], Check]:
 _I = re.IGNORECASE
 
 
-def _tasks(doc: Doc) -> Iterator[Unit]:
+def _tasks(doc: Doc) -> list[Unit]:
     """Actions someone can be held to now: not contingencies, prohibitions or history."""
-    for unit in facts(doc).units:
-        if unit.is_action and unit.context is not None and unit.context.is_task:
-            yield unit
+    return tasks_of(doc)
 
 
 def _action_span(unit: Unit) -> tuple[int, int]:

@@ -87,12 +87,13 @@ def explain(
     strongest first. Pass `matrix` (from `features_of`) and the text's `row` in it to reuse
     features already computed."""
     words = as_words([text])[0]
-    features: FeatureUnion = pipeline.named_steps["features"]
+    steps = dict(pipeline.steps)  # not named_steps: it builds a Bunch on every access
+    features: FeatureUnion = steps["features"]
     if matrix is None:
         matrix, row = features.transform([words]).tocsr(), 0
     first, last = matrix.indptr[row], matrix.indptr[row + 1]
     indices, data = matrix.indices[first:last], matrix.data[first:last]
-    coefficients = pipeline.named_steps["classify"].estimators_[target].coef_[0]
+    coefficients = steps["classify"].estimators_[target].coef_[0]
     weights = data * coefficients[indices]
     order = np.argsort(-weights, kind="stable")
     order = order[weights[order] > 0]
@@ -102,7 +103,7 @@ def explain(
     names: dict[int, str] = {}
     offset = 0
     for kind, block in features.transformer_list:
-        hasher = block.named_steps["hash"]
+        hasher = block.steps[0][1]
         wanted = {c - offset for c in candidates if offset <= c < offset + hasher.n_features}
         for column, name in hasher.names(words, wanted).items():
             names[offset + column] = name if kind == "words" else f"…{name.strip()}…"

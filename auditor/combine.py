@@ -33,7 +33,7 @@ from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, 
 from auditor.decisions import has_decision_language
 from auditor.features import Words
 from auditor.findings import Category, Finding
-from auditor.pipeline import facts, folded_text_of, text_of
+from auditor.pipeline import facts, folded_text_of, tasks_of, text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import RuleBook
 from auditor.segment import paragraphs
@@ -88,9 +88,7 @@ def combine(
     decision_spans: list[_Span] = []
     for number, (record, doc, _findings) in enumerate(batch):
         if facts(doc).units is not None:
-            for unit in facts(doc).units:
-                if unit.is_action and unit.context is not None and unit.context.is_task:
-                    action_spans.append(_Span(number, unit.start, unit.end))
+            action_spans.extend(_Span(number, unit.start, unit.end) for unit in tasks_of(doc))
         if record.record_type in _DECISION_RECORDS:
             # The model judges rationale, not whether there is a decision: it reads only
             # paragraphs with decision language in them.

@@ -140,7 +140,11 @@ class Auditor:
     def _masked(doc: Doc, findings: list[Finding]) -> list[Finding]:
         """Every finding with possible personal data in its words masked."""
         hidden = [(p.start, p.end) for p in facts(doc).personal_data]
-        return [dataclasses.replace(f, text=_masked(f.text, f.start, hidden, f.category)) for f in findings]
+        out = []
+        for finding in findings:
+            text = _masked(finding.text, finding.start, hidden, finding.category)
+            out.append(finding if text == finding.text else dataclasses.replace(finding, text=text))
+        return out
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -168,18 +168,18 @@ class WordHasher(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def names(self, words: Words, wanted: set[int]) -> dict[int, str]:
         """Readable names for those of the `wanted` columns that these words produce."""
         n = self.n_features
-        tokens = [(words.text(key), _lexeme_of(key, words.text)) for key in words.ids.tolist()]
-        tokens = [(text, value) for text, value in tokens if value[0] >= 0]
+        keys = [key for key in words.ids.tolist() if _lexeme_of(key, words.text)[0] >= 0]
         out: dict[int, str] = {}
-        for i, (text, (word, shape)) in enumerate(tokens):
-            if word % n in wanted:
-                out.setdefault(word % n, text)
-            if i + 1 < len(tokens):
-                pair = _pair(word, tokens[i + 1][1][0]) % n
-                if pair in wanted:
-                    out.setdefault(pair, f"{text} {tokens[i + 1][0]}")
-            if self.shapes and shape >= 0 and shape % n in wanted:
-                out.setdefault(shape % n, text)
+        for i, key in enumerate(keys):
+            word, shape = _LEXEME[key]
+            if word % n in wanted and word % n not in out:
+                out[word % n] = words.text(key)
+            if i + 1 < len(keys):
+                pair = _pair(word, _LEXEME[keys[i + 1]][0]) % n
+                if pair in wanted and pair not in out:
+                    out[pair] = f"{words.text(key)} {words.text(keys[i + 1])}"
+            if self.shapes and shape >= 0 and shape % n in wanted and shape % n not in out:
+                out[shape % n] = words.text(key)
         return out
 
 

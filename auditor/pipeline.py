@@ -52,6 +52,7 @@ class Facts:
     decisions: Any = None
     escalations: Any = None
     decision_language: Any = None  # paragraphs with decision language, for the classifier
+    tasks: Any = None  # the actions someone can be held to (`tasks_of`), found on first use
     personal_data: Any = None
 
 
@@ -94,6 +95,17 @@ def folded_text_of(doc: Doc) -> str:
     if folded is None:
         folded = found.folded = casefold.fold(text_of(doc))
     return folded
+
+
+def tasks_of(doc: Doc) -> list[Any]:
+    """The units that are actions someone can be held to now: not contingencies, prohibitions or
+    history. Read by most checks and by the classifier, so found once per Doc."""
+    found = facts(doc)
+    if found.tasks is None:
+        found.tasks = [
+            unit for unit in found.units if unit.is_action and unit.context is not None and unit.context.is_task
+        ]
+    return list(found.tasks)
 
 
 def word_index_of(doc: Doc) -> casefold.WordIndex:

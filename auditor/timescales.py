@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import calendar
-import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -208,7 +207,7 @@ def find_timescales(
     for match in _anchored(text, starts, "indefinite", _INDEFINITE):
         found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
     return [
-        dataclasses.replace(t, text=original[t.start : t.end])
+        Timescale(t.kind, t.start, t.end, original[t.start : t.end], t.due, t.anchor)  # not replace(): 10x slower
         for t in _anchor_relatives(text, _longest_non_overlapping(found))
     ]
 
