@@ -1,14 +1,16 @@
 """Where the rules and the trained model meet.
 
 For each plan action and each of missing_timescale, vague_timescale, missing_owner and
-vague_action, and for each paragraph of a decision, supervision, review or case note record and
-each of extension_without_rationale and decision_without_rationale, the model gives a
+vague_action, and for each paragraph of a decision, supervision or review record (of a case
+note, each paragraph with decision language) and each of extension_without_rationale and decision_without_rationale, the model gives a
 probability p and the category is decided as (see `classifier.Combination`):
 
     reported = (a rule fired and p >= confirm) or p >= add
 
 - A rule's finding stands unless the model strongly disagrees (p below `confirm`); then it is
   withdrawn. With `confirm` at 0 the model never overrules a rule.
+- For the decision categories `confirm` equals `add`: the model decides, because on decision
+  entries unseen by the rules' development it was the better judge (`evaluation.MODEL_DECIDES`).
 - Where the rules are silent, the model adds a finding when it is confident (p at least `add`).
   The added finding carries the category's rule (its message, suggestion and citation), says in
   its message that the model found it, with its probability and the words that pushed it, and
@@ -90,36 +92,34 @@ def combine(
         if facts(doc).units is not None:
             action_spans.extend(_Span(number, unit.start, unit.end) for unit in tasks_of(doc))
         if record.record_type in _DECISION_RECORDS:
-            # The model judges rationale, not whether there is a decision: it reads only
-            # paragraphs with decision language in them.
-            decision_spans.extend(_Span(number, start, end) for start, end in decision_paragraphs(doc))
+            decision_spans.extend(_Span(number, start, end) for start, end in model_paragraphs(record, doc))
     for spans, pipeline, targets, name in (
         (action_spans, models.actions, ACTION_TARGETS, "actions"),
         (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
     ):
         if not spans:
             continue
-        texts = [text_of(batch[s.record][1])[s.start : s.end] for s in spans]
         words = _words(batch, spans)
         matrix = features_of(pipeline, words)
         probability = probabilities(pipeline, words, matrix)
         source = f"model:{name}@{models.version}"
-        for row, span in enumerate(spans):
-            record = batch[span.record][0]
-            for column, category in enumerate(targets):
-                inside = indexes[span.record].inside(category, span.start, span.end)
-                p = float(probability[row, column])
-                if not models.combinations[category].decide(bool(inside), p):
-                    indexes[span.record].withdrawn.update(id(f) for f in inside)
+        for column, category in enumerate(targets):
+            combination = models.combinations[category]
+            for row, (span, p) in enumerate(zip(spans, probability[:, column].tolist(), strict=True)):
+                index = indexes[span.record]
+                # Where no rule of the category fired in the record, only a confident model speaks.
+                inside = index.inside(category, span.start, span.end) if category in index.by_category else []
+                if not combination.decide(bool(inside), p):
+                    index.withdrawn.update(id(f) for f in inside)
                 elif not inside:
                     finding = _model_finding(
                         rules,
-                        record,
+                        batch[span.record][0],
                         span,
                         category,
                         p,
                         source,
-                        texts[row],
+                        text_of(batch[span.record][1])[span.start : span.end],
                         partial(explain, pipeline, words[row], column, matrix=matrix, row=row),
                     )
                     if finding is not None:
@@ -128,6 +128,19 @@ def combine(
         sorted([f for f in findings if id(f) not in index.withdrawn] + extra, key=lambda f: (f.start, f.end, f.rule_id))
         for (_record, _doc, findings), index, extra in zip(batch, indexes, added, strict=True)
     ]
+
+
+def model_paragraphs(record: Record, doc: Doc) -> list[tuple[int, int]]:
+    """The paragraphs of a decision, supervision, review or case note record the decision model
+    reads. It learnt from decision, supervision and review entries, so it reads every paragraph
+    of those (it finds decisions the rules' grammar misses: "Adjourn - reconvene 2 weeks", "RHA
+    deadline extnded"); case notes are mostly narrative it never saw, so there it reads only
+    paragraphs with decision language."""
+    if record.record_type not in _DECISION_RECORDS:
+        return []
+    if record.record_type is RecordType.case_note:
+        return decision_paragraphs(doc)
+    return paragraphs(text_of(doc))
 
 
 def decision_paragraphs(doc: Doc) -> list[tuple[int, int]]:

@@ -59,3 +59,27 @@ def test_batches_give_the_same_results_as_single_records() -> None:
         )
     ]
     assert list(auditor.audit_many(records, batch_size=3)) == [auditor.audit(r) for r in records]
+
+
+def test_the_decision_model_reads_decision_language_the_rules_miss_but_not_case_note_narrative() -> None:
+    from auditor.combine import model_paragraphs
+
+    auditor = Auditor(models=None)
+    text = "Adjourn - reconvene 2 weeks.\n\nMum and Child A were seen at home."
+    decision = Record(id="d", record_type="decision", text=text)
+    note = Record(id="n", record_type="case_note", text=text + "\n\nDecision: case to close.")
+    assert model_paragraphs(decision, auditor.parse(decision)) == [(0, 28), (30, len(text))]
+    read = model_paragraphs(note, auditor.parse(note))
+    assert [note.text[s:e] for s, e in read] == ["Decision: case to close."]
+    plan = Record(id="p", record_type="plan", plan_type="cp", text=text)
+    assert model_paragraphs(plan, auditor.parse(plan)) == []
+
+
+def test_for_decisions_the_shipped_model_decides() -> None:
+    # Chosen because on decision entries unseen by the rules' development the model alone beat
+    # every combination (auditor.evaluation.MODEL_DECIDES); a rule finding stands only if the
+    # model agrees, so the engine's decision findings are the model's.
+    for category in ("extension_without_rationale", "decision_without_rationale"):
+        combination = MODELS.combinations[category]
+        assert combination.confirm == combination.add == combination.model_only
+        assert not combination.decide(True, combination.add - 0.01) and combination.decide(False, combination.add)
