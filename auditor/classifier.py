@@ -81,11 +81,18 @@ def probabilities(pipeline: Pipeline, texts: Texts, features: Any = None) -> np.
 
 
 def explain(
-    pipeline: Pipeline, text: str | Words, target: int, top: int = 5, matrix: Any = None, row: int = 0
+    pipeline: Pipeline,
+    text: str | Words,
+    target: int,
+    top: int = 5,
+    matrix: Any = None,
+    row: int = 0,
+    hidden: frozenset[int] = frozenset(),
 ) -> list[str]:
     """The words, word pairs and character sequences that pushed this text towards the target,
     strongest first. Pass `matrix` (from `features_of`) and the text's `row` in it to reuse
-    features already computed."""
+    features already computed. No word whose key is in `hidden` (personal data) is named, nor
+    any n-gram of one."""
     words = as_words([text])[0]
     steps = dict(pipeline.steps)  # not named_steps: it builds a Bunch on every access
     features: FeatureUnion = steps["features"]
@@ -105,7 +112,7 @@ def explain(
     for kind, block in features.transformer_list:
         hasher = block.steps[0][1]
         wanted = {c - offset for c in candidates if offset <= c < offset + hasher.n_features}
-        for column, name in hasher.names(words, wanted).items():
+        for column, name in hasher.names(words, wanted, hidden).items():
             names[offset + column] = name if kind == "words" else f"…{name.strip()}…"
         offset += hasher.n_features
     shown: list[str] = []

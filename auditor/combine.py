@@ -33,7 +33,7 @@ from spacy.tokens import Doc
 
 from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, TrainedModels, explain, features_of, probabilities
 from auditor.decisions import has_decision_language
-from auditor.features import Words
+from auditor.features import Words, keys_touching
 from auditor.findings import Category, Finding
 from auditor.pipeline import facts, folded_text_of, tasks_of, text_of
 from auditor.records import PlanType, Record, RecordType
@@ -93,6 +93,7 @@ def combine(
             action_spans.extend(_Span(number, unit.start, unit.end) for unit in tasks_of(doc))
         if record.record_type in _DECISION_RECORDS:
             decision_spans.extend(_Span(number, start, end) for start, end in model_paragraphs(record, doc))
+    hidden: list[frozenset[int]] | None = None
     for spans, pipeline, targets, name in (
         (action_spans, models.actions, ACTION_TARGETS, "actions"),
         (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
@@ -100,6 +101,10 @@ def combine(
         if not spans:
             continue
         words = _words(batch, spans)
+        if hidden is None:
+            # Personal data is never named in an explanation, even with --show-personal-data: the
+            # finding's own text shows the words; the explanation needs none of them.
+            hidden = [keys_touching(doc, [(p.start, p.end) for p in facts(doc).personal_data]) for _r, doc, _f in batch]
         matrix = features_of(pipeline, words)
         probability = probabilities(pipeline, words, matrix)
         source = f"model:{name}@{models.version}"
@@ -120,7 +125,9 @@ def combine(
                         p,
                         source,
                         text_of(batch[span.record][1])[span.start : span.end],
-                        partial(explain, pipeline, words[row], column, matrix=matrix, row=row),
+                        partial(
+                            explain, pipeline, words[row], column, matrix=matrix, row=row, hidden=hidden[span.record]
+                        ),
                     )
                     if finding is not None:
                         added[span.record].append(finding)

@@ -57,6 +57,21 @@ class Words:
         return [cls(lower[a:b], doc.vocab.strings) for a, b in bounds.tolist()]
 
 
+def keys_touching(doc: Doc, spans: Sequence[tuple[int, int]]) -> frozenset[int]:
+    """The lower-case keys of every token that overlaps one of the character spans (a token that
+    starts before a span but runs into it included), e.g. the tokens of personal data."""
+    if not spans or not len(doc):
+        return frozenset()
+    table = doc.to_array([LOWER, IDX])
+    starts = table[:, 1].astype(np.int64)
+    keys: set[int] = set()
+    for start, end in spans:
+        first = max(int(np.searchsorted(starts, start, side="right")) - 1, 0)
+        last = int(np.searchsorted(starts, end, side="left"))
+        keys.update(table[first:last, 0].tolist())
+    return frozenset(keys)
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> Any:
     import spacy
@@ -165,21 +180,24 @@ class WordHasher(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         n = np.uint64(self.n_features)
         return _counts(np.concatenate(rows), np.concatenate(columns) % n, batch.size, self.n_features)
 
-    def names(self, words: Words, wanted: set[int]) -> dict[int, str]:
-        """Readable names for those of the `wanted` columns that these words produce."""
+    def names(self, words: Words, wanted: set[int], hidden: frozenset[int] = frozenset()) -> dict[int, str]:
+        """Readable names for those of the `wanted` columns that these words produce, never
+        naming a column by a `hidden` word (a number is named by its shape)."""
         n = self.n_features
         keys = [key for key in words.ids.tolist() if _lexeme_of(key, words.text)[0] >= 0]
         out: dict[int, str] = {}
         for i, key in enumerate(keys):
             word, shape = _LEXEME[key]
+            if self.shapes and shape >= 0 and shape % n in wanted and shape % n not in out:
+                out[shape % n] = str(_shape(words.text(key)))[1:]
+            if key in hidden:
+                continue
             if word % n in wanted and word % n not in out:
                 out[word % n] = words.text(key)
-            if i + 1 < len(keys):
+            if i + 1 < len(keys) and keys[i + 1] not in hidden:
                 pair = _pair(word, _LEXEME[keys[i + 1]][0]) % n
                 if pair in wanted and pair not in out:
                     out[pair] = f"{words.text(key)} {words.text(keys[i + 1])}"
-            if self.shapes and shape >= 0 and shape % n in wanted and shape % n not in out:
-                out[shape % n] = words.text(key)
         return out
 
 
@@ -221,11 +239,14 @@ class CharHasher(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             columns = cache[key] = np.asarray([_hash(g) % self.n_features for g in grams], dtype=np.int64)
         return columns
 
-    def names(self, words: Words, wanted: set[int]) -> dict[int, str]:
-        """Readable names for those of the `wanted` columns that these words produce."""
+    def names(self, words: Words, wanted: set[int], hidden: frozenset[int] = frozenset()) -> dict[int, str]:
+        """Readable names for those of the `wanted` columns that these words produce, never
+        naming a column by a `hidden` word."""
         index = _CHAR_INDEX.setdefault((self.low, self.high, self.n_features), {})
         out: dict[int, str] = {}
         for key in dict.fromkeys(words.ids.tolist()):
+            if key in hidden:
+                continue
             where = index.get(key)
             if where is None:
                 columns = self._word_columns(key, words.text).tolist()

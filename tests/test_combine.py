@@ -83,3 +83,22 @@ def test_for_decisions_the_shipped_model_decides() -> None:
         combination = MODELS.combinations[category]
         assert combination.confirm == combination.add == combination.model_only
         assert not combination.decide(True, combination.add - 0.01) and combination.decide(False, combination.add)
+
+
+def test_explanations_never_name_personal_data() -> None:
+    # The model always adds vague_action here, so its explanation is written; the action holds a
+    # name after a title and a phone number, which the finding's text masks and the explanation
+    # must not spell out either (not even as character sequences).
+    auditor = _with({"vague_action": Combination(confirm=0.0, add=0.0, model_only=0.5)})
+    text = "Actions\n- Mum to phone Mrs Kayleigh on 07700 900123 and meet the children's needs."
+    result = auditor.audit(Record(id="p", record_type="plan", plan_type="cin", text=text))
+    found = [f for f in result.findings if f.source.startswith("model:") and f.category.value == "vague_action"]
+    assert found
+    rest = "mum to phone mrs on and meet the children 's needs . -"  # the words that are not personal data
+    for finding in found:
+        named = finding.explanation.split("words: ", 1)[1]
+        assert "kayleigh" not in named.lower() and "07700" not in named and "900123" not in named
+        for item in named.split("', '"):
+            item = item.strip("'").strip("…")
+            shape = set(item) <= set("dx.-/: ")
+            assert shape or all(part in rest for part in item.split()), item

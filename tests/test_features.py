@@ -83,3 +83,21 @@ def test_explanations_name_words_and_sequences_of_the_text_itself() -> None:
         for name in pushed:
             shown = name.strip("…").replace(" 's", "'s")
             assert shown in lowered, name
+
+
+def test_hidden_words_are_never_named_in_an_explanation() -> None:
+    from auditor.features import keys_touching
+    from auditor.records import Record
+
+    text = "Actions\n- Mum to phone Mrs Kayleigh on 07700 900123 and meet the children's needs."
+    doc = Auditor(models=None).parse(Record(id="p", record_type="plan", plan_type="cin", text=text))
+    hidden = keys_touching(doc, [(p.start, p.end) for p in facts(doc).personal_data])
+    assert {doc.vocab.strings[k] for k in hidden} == {"kayleigh", "07700", "900123"}
+    words = Words.from_doc(doc, [(10, len(text))])[0]
+    models = load()
+    everything = explain(models.actions, words, 0, top=500)
+    shown = explain(models.actions, words, 0, top=500, hidden=hidden)
+    others = "mum to phone mrs on and meet the children 's needs ."
+    leaked = [n for n in everything if n.strip("…") not in others and not set(n.strip("…")) <= set("d ")]
+    assert leaked  # without `hidden`, fragments of the name and number are named...
+    assert not [n for n in shown if n.strip("…") not in others and not set(n.strip("…")) <= set("d ")]
