@@ -6,26 +6,30 @@ import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from auditor import pipeline
 from auditor.checks import READS
-from auditor.classifier import TrainedModels, load, models_dir
-from auditor.combine import combine
 from auditor.findings import Category, Finding, RecordResult
 from auditor.pipeline import facts, text_of
 from auditor.records import PlanType, Record, RecordType
 from auditor.rulebook import Rule, RuleBook
 from auditor.scoring import ScoringConfig, score
 
+if TYPE_CHECKING:
+    from auditor.classifier import TrainedModels
+
 
 def shipped_models() -> TrainedModels | None:
     """The classifier shipped with the package, unless AUDITOR_MODEL=off or none is shipped."""
     if os.environ.get("AUDITOR_MODEL", "").lower() in ("off", "0", "none", "false"):
         return None
+    # Imported here: scikit-learn takes about a second to import, which a rules-only run never pays.
+    from auditor.classifier import load, models_dir
+
     if not (models_dir() / "model.json").exists():
         return None
     return load()
@@ -116,6 +120,8 @@ class Auditor:
         """Score a batch of records: rules record by record, the model once for the batch."""
         parsed = [(record, doc, self.findings(doc, record)) for record, doc in ((r, self.parse(r)) for r in records)]
         if self.models is not None:
+            from auditor.combine import combine
+
             combined = combine(self.models, self.rules, parsed)
             parsed = [(record, doc, found) for (record, doc, _), found in zip(parsed, combined, strict=True)]
         results = []

@@ -102,3 +102,19 @@ def test_explanations_never_name_personal_data() -> None:
             item = item.strip("'").strip("…")
             shape = set(item) <= set("dx.-/: ")
             assert shape or all(part in rest for part in item.split()), item
+
+
+def test_a_rules_only_run_never_imports_scikit_learn() -> None:
+    # scikit-learn takes about a second to import; `--no-model` and AUDITOR_MODEL=off skip it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from auditor.engine import Auditor\n"
+        "from auditor.records import Record\n"
+        "Auditor(models=None).audit(Record(id='p', record_type='plan', plan_type='cp', text='Mum to attend.'))\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
