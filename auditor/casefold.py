@@ -110,9 +110,11 @@ class Anchored:
     `first_words` must hold every word a match can begin with (a test checks each anchored
     pattern against its plain `search` over the sample records and random text)."""
 
-    def __init__(self, pattern: str, first_words: str, numbers: bool = False) -> None:
-        self.pattern = ci(pattern)
-        self.first_words = register(first_words.split())
+    def __init__(self, pattern: str | re.Pattern[str], first_words: str | Iterable[str], numbers: bool = False) -> None:
+        """`pattern` is a case-insensitive pattern, or one already compiled with `ci`;
+        `first_words` a space-separated string or a collection of words."""
+        self.pattern = pattern if isinstance(pattern, re.Pattern) else ci(pattern)
+        self.first_words = register(first_words.split() if isinstance(first_words, str) else first_words)
         self.numbers = numbers
 
     def finditer(self, text: str, index: WordIndex) -> list[re.Match[str]]:

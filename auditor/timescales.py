@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from auditor.casefold import WordIndex, ci, fold, register
+from auditor.casefold import Anchored, WordIndex, ci, fold
 from auditor.dates import MONTH_NAME, MONTHS, add_working_days, expand_year, month_number
 
 
@@ -98,7 +98,7 @@ _RELATIVE_NEXT = ci(
 )
 _DAY_OF_MONTH = ci(rf"\b(?:by|on|before|until)\s+the\s+(?P<d>[0-3]?\d){ORDINAL}\b(?!\s+(?:of\s+)?{MONTH_NAME})", _FLAGS)
 _RELATIVE_BARE = ci(
-    rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s))\s*(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
+    rf"(?:(?<=[:(–—-])|(?<=[:(–—-]\s)|(?<=[:(–—-]\s\s))(?P<n>{NUMBER})\s+(?P<q>working\s+|calendar\s+)?(?P<unit>days?|weeks?|months?|wks?)\b",
     _FLAGS,
 )
 _RELATIVE_FROM = ci(
@@ -198,13 +198,13 @@ def find_timescales(
     found: list[Timescale] = []
     found += _dates(text, recorded_at, starts)
     found += _relatives(text, recorded_at, starts)
-    for match in _anchored(text, starts, "frequency", _FREQUENCY):
+    for match in ANCHORED["frequency"].finditer(text, starts):
         found.append(Timescale(TimescaleKind.frequency, match.start(), match.end(), match.group()))
-    for match in _anchored(text, starts, "meeting", _MEETING):
+    for match in ANCHORED["meeting"].finditer(text, starts):
         found.append(_meeting(match, recorded_at))
-    for match in _anchored(text, starts, "event", _EVENT):
+    for match in ANCHORED["event"].finditer(text, starts):
         found.append(Timescale(TimescaleKind.event, match.start(), match.end(), match.group()))
-    for match in _anchored(text, starts, "indefinite", _INDEFINITE):
+    for match in ANCHORED["indefinite"].finditer(text, starts):
         found.append(Timescale(TimescaleKind.indefinite, match.start(), match.end(), match.group()))
     return [
         Timescale(t.kind, t.start, t.end, original[t.start : t.end], t.due, t.anchor)  # not replace(): 10x slower
@@ -293,20 +293,30 @@ _FIRST_WORDS: dict[str, frozenset[str]] = {
     ),
     "#": _NUMBER_WORDS,
 }  # fmt: skip
-_MONTH_DEADLINE_FIRST = register(_FIRST_WORDS["month"] | {"by", "before", "until", "during", "in", "from", "for"})
-for _words in _FIRST_WORDS.values():
-    register(_words)
+_MONTH_DEADLINE_FIRST = _FIRST_WORDS["month"] | {"by", "before", "until", "during", "in", "from", "for"}
 
 
-def _anchored(text: str, starts: WordIndex, family: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-    """Matches of `pattern` that begin where one of the family's first words begins."""
-    found = []
-    words = _MONTH_DEADLINE_FIRST if family == "month_deadline" else _FIRST_WORDS[family]
-    for position in starts.starts(words, numbers=family in ("#", "frequency")):
-        match = pattern.match(text, position)
-        if match is not None:
-            found.append(match)
-    return found
+def _anchor(pattern: re.Pattern[str], family: str) -> Anchored:
+    """The pattern, tried only where one of its family's first words (or a number) starts."""
+    return Anchored(pattern, _FIRST_WORDS[family], numbers=family in ("#", "frequency", "event"))
+
+
+# Every timescale pattern, anchored (tests/test_anchored.py checks each against a plain search).
+ANCHORED = {
+    "day_month": _anchor(_DAY_MONTH, "#"),
+    "month_day": _anchor(_MONTH_DAY, "month"),
+    "month_deadline": Anchored(_MONTH_DEADLINE, _MONTH_DEADLINE_FIRST),
+    "relative_within": _anchor(_RELATIVE_WITHIN, "within"),
+    "relative_from": _anchor(_RELATIVE_FROM, "#"),
+    "relative_bare": _anchor(_RELATIVE_BARE, "#"),
+    "relative_next": _anchor(_RELATIVE_NEXT, "within"),
+    "day_of_month": _anchor(_DAY_OF_MONTH, "named"),
+    "relative_named": _anchor(_RELATIVE_NAMED, "named"),
+    "frequency": _anchor(_FREQUENCY, "frequency"),
+    "meeting": _anchor(_MEETING, "meeting"),
+    "event": _anchor(_EVENT, "event"),  # numbers too: "7 days later"
+    "indefinite": _anchor(_INDEFINITE, "indefinite"),
+}
 
 
 def _longest_non_overlapping(found: list[Timescale]) -> list[Timescale]:
@@ -380,7 +390,7 @@ def _dates(text: str, recorded_at: date | None, starts: WordIndex) -> list[Times
         if week_of and week_of.end() == match.start() and due is not None:
             due += timedelta(days=4)
         out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
-    for match in _anchored(text, starts, "#", _DAY_MONTH) + _anchored(text, starts, "month", _MONTH_DAY):
+    for match in ANCHORED["day_month"].finditer(text, starts) + ANCHORED["month_day"].finditer(text, starts):
         day = int(match["d"])
         if not 1 <= day <= 31:
             continue
@@ -400,7 +410,7 @@ def _dates(text: str, recorded_at: date | None, starts: WordIndex) -> list[Times
         if due is not None and prefix is not None and _WEEK_OF_START.match(text, prefix.start()):
             due += timedelta(days=4)
         out.append(Timescale(TimescaleKind.date, start, match.end(), text[start : match.end()], due))
-    for match in _anchored(text, starts, "month_deadline", _MONTH_DEADLINE):
+    for match in ANCHORED["month_deadline"].finditer(text, starts):
         month_text = match["mon"] or match["mon2"]
         year_text = match["y"] or match["y2"]
         if (
@@ -462,12 +472,12 @@ def _number(text: str) -> int:
 
 def _relatives(text: str, recorded_at: date | None, starts: WordIndex) -> list[Timescale]:
     out: list[Timescale] = []
-    for family, pattern in (("within", _RELATIVE_WITHIN), ("#", _RELATIVE_FROM), ("#", _RELATIVE_BARE)):
-        for match in _anchored(text, starts, family, pattern):
+    for name in ("relative_within", "relative_from", "relative_bare"):
+        for match in ANCHORED[name].finditer(text, starts):
             n = _number(match["n"])
             due = _unit_days(n, match["unit"], match["q"] or "", recorded_at)
             out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
-    for match in _anchored(text, starts, "named", _DAY_OF_MONTH):
+    for match in ANCHORED["day_of_month"].finditer(text, starts):
         out.append(
             Timescale(
                 TimescaleKind.date,
@@ -477,10 +487,10 @@ def _relatives(text: str, recorded_at: date | None, starts: WordIndex) -> list[T
                 _day_of_month(int(match["d"]), recorded_at),
             )
         )
-    for match in _anchored(text, starts, "within", _RELATIVE_NEXT):
+    for match in ANCHORED["relative_next"].finditer(text, starts):
         due = _unit_days(1, match["unit"], "", recorded_at)
         out.append(Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), due))
-    for match in _anchored(text, starts, "named", _RELATIVE_NAMED):
+    for match in ANCHORED["relative_named"].finditer(text, starts):
         out.append(
             Timescale(TimescaleKind.relative, match.start(), match.end(), match.group(), _named_due(match, recorded_at))
         )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor import checks, context
+from auditor import checks, context, timescales
 from auditor.casefold import Anchored, WordIndex, fold
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
@@ -22,9 +22,12 @@ CRAFTED = [
     "XXX told the SW 'I want Mum'. I'm scared. Child A's views were sought. In her own words: no.",
     "What needs to change: so that Child A is safe; we will know when school report it. Bottom line: no DV.",
     "It is hoped Mum may need support; possibly a referral. Previously, last week, since the last review.",
+    "Weigh Baby B. 7 days later, SW to review. By 3rd March, within 10 working days, twice weekly, 14th May.",
+    "Before the RCPC; at the next LAC review; ASAP; ongoing; by the end of the spring term; w/c 12 April.",
 ]
 PATTERNS: dict[str, Anchored] = {
     **{f"context.{name}": anchored for name, anchored in context.TRIGGERS.items()},
+    **{f"timescales.{name}": anchored for name, anchored in timescales.ANCHORED.items()},
     "checks._VOICE": checks._VOICE,
     "checks._CHANGE": checks._CHANGE,
 }
@@ -41,7 +44,7 @@ def _same(anchored: Anchored, text: str) -> None:
         found = anchored.search(folded, index)
         assert (found is None) == (expected is None), (anchored.pattern.pattern[:60], text[:80])
         if found is not None and expected is not None:
-            assert found.start() == expected.start()
+            assert found.span() == expected.span(), (anchored.pattern.pattern[:60], text[:80])
 
 
 @pytest.mark.parametrize("name", list(PATTERNS))

@@ -418,3 +418,9 @@ def test_match_text_equals_slice() -> None:
         spans = [(t.start, t.end) for t in find_timescales(text, date(2021, 3, 1))]
         assert spans == sorted(spans)
         assert all(a_end <= b_start for (_, a_end), (b_start, _) in pairwise(spans))
+
+
+def test_an_event_deadline_that_opens_with_a_number_is_found() -> None:
+    # The event family was anchored on words only, so "7 days later" at a sentence start was missed.
+    found = find_timescales("Weigh Baby B at clinic. 7 days later, SW to review the weight chart.")
+    assert [(t.kind, t.text) for t in found] == [(TimescaleKind.event, "7 days later")]
