@@ -36,18 +36,20 @@ from auditor.decisions import has_decision_language
 from auditor.features import Words, keys_touching
 from auditor.findings import Category, Finding
 from auditor.pipeline import facts, folded_text_of, tasks_of, text_of
-from auditor.records import PlanType, Record, RecordType
+from auditor.records import Record, RecordType
 from auditor.rulebook import RuleBook
 from auditor.segment import paragraphs
 
 # The rule whose words a model finding of each category carries.
-PRIMARY_RULE = {
-    "missing_timescale": "TS001",
-    "vague_timescale": "TS002",
-    "missing_owner": "OW003",
-    "vague_action": "VA001",
-    "extension_without_rationale": "DC001",
-    "decision_without_rationale": "DC002",
+# The rules whose words a model finding of each category carries: the first that applies to the
+# record (PEP targets have their own vague-action rule; OW003, "names nobody", is the general one).
+PRIMARY_RULES = {
+    "missing_timescale": ("TS001",),
+    "vague_timescale": ("TS002",),
+    "missing_owner": ("OW003",),
+    "vague_action": ("VA001", "VA002"),
+    "extension_without_rationale": ("DC001",),
+    "decision_without_rationale": ("DC002",),
 }
 _DECISION_RECORDS = frozenset({RecordType.decision, RecordType.supervision, RecordType.review, RecordType.case_note})
 
@@ -89,10 +91,8 @@ def combine(
     action_spans: list[_Span] = []
     decision_spans: list[_Span] = []
     for number, (record, doc, _findings) in enumerate(batch):
-        if facts(doc).units is not None:
-            action_spans.extend(_Span(number, unit.start, unit.end) for unit in tasks_of(doc))
-        if record.record_type in _DECISION_RECORDS:
-            decision_spans.extend(_Span(number, start, end) for start, end in model_paragraphs(record, doc))
+        action_spans.extend(_Span(number, start, end) for start, end in model_actions(doc))
+        decision_spans.extend(_Span(number, start, end) for start, end in model_paragraphs(record, doc))
     hidden: list[frozenset[int]] | None = None
     for spans, pipeline, targets, name in (
         (action_spans, models.actions, ACTION_TARGETS, "actions"),
@@ -135,6 +135,12 @@ def combine(
         sorted([f for f in findings if id(f) not in index.withdrawn] + extra, key=lambda f: (f.start, f.end, f.rule_id))
         for (_record, _doc, findings), index, extra in zip(batch, indexes, added, strict=True)
     ]
+
+
+def model_actions(doc: Doc) -> list[tuple[int, int]]:
+    """The spans the action model reads: each action someone can be held to (a contingency, a
+    prohibition or history is not judged for a timescale or an owner)."""
+    return [(unit.start, unit.end) for unit in tasks_of(doc)] if facts(doc).units is not None else []
 
 
 def model_paragraphs(record: Record, doc: Doc) -> list[tuple[int, int]]:
@@ -184,11 +190,9 @@ def _model_finding(
     text: str,
     pushed_words: Callable[[], list[str]],
 ) -> Finding | None:
-    rule_id = PRIMARY_RULE[category]
-    if category == "vague_action" and record.plan_type is PlanType.pep:
-        rule_id = "VA002"
-    rule = rules.by_id.get(rule_id)
-    if rule is None or not rule.applies(record.record_type, record.plan_type):
+    candidates = (rules.by_id.get(rule_id) for rule_id in PRIMARY_RULES[category])
+    rule = next((r for r in candidates if r is not None and r.applies(record.record_type, record.plan_type)), None)
+    if rule is None:
         return None
     pushed = pushed_words()
     said = ", ".join(f"'{w}'" for w in pushed) or "its overall wording"

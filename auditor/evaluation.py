@@ -23,21 +23,20 @@ from auditor.classifier import (
     build_pipeline,
     probabilities,
 )
-from auditor.combine import model_paragraphs
+from auditor.combine import model_actions, model_paragraphs
 from auditor.corpus import ActionItem, DecisionItem, Split, frozen_test_digest, load_actions, load_decisions, load_split
 from auditor.engine import Auditor
 from auditor.records import Record, RecordType
 
-# Which rules answer for each category when it is judged item by item.
-RULES_FOR = {
-    "missing_timescale": ("TS001",),
-    "vague_timescale": ("TS002",),
-    "missing_owner": ("OW001", "OW002", "OW003"),
-    "vague_action": ("VA001", "VA002"),
-    "extension_without_rationale": ("DC001",),
-    "decision_without_rationale": ("DC002",),
-}
-CATEGORIES = tuple(RULES_FOR)
+# The categories the classifier backs up, in the order reports list them.
+CATEGORIES = (
+    "missing_timescale",
+    "vague_timescale",
+    "missing_owner",
+    "vague_action",
+    "extension_without_rationale",
+    "decision_without_rationale",
+)
 _GRID = [round(x * 0.05, 2) for x in range(0, 21)]
 MAX_CONFIRM = 0.15
 
@@ -81,16 +80,19 @@ def decision_record(item: DecisionItem) -> Record:
 def rule_predictions(
     auditor: Auditor, records: Sequence[Record], categories: Sequence[str]
 ) -> tuple[dict[str, list[bool]], list[bool]]:
-    """For each category, whether any of its rules fired on each record; and for each record
-    whether the engine lets the decision model read it (`auditor.combine.model_paragraphs`)."""
+    """For each category, whether any rule of it fired on each record; and for each record
+    whether the engine lets the model read it (`auditor.combine.model_actions` for plans,
+    `model_paragraphs` for the rest): where it does not, the rules alone decide."""
     out: dict[str, list[bool]] = {c: [] for c in categories}
     gate: list[bool] = []
     for record in records:
         doc = auditor.parse(record)
-        fired = {f.rule_id for f in auditor.findings(doc, record)}
+        fired = {f.category.value for f in auditor.findings(doc, record)}
         for category in categories:
-            out[category].append(any(rule in fired for rule in RULES_FOR[category]))
-        gate.append(bool(model_paragraphs(record, doc)))
+            out[category].append(category in fired)
+        gate.append(
+            bool(model_actions(doc) if record.record_type is RecordType.plan else model_paragraphs(record, doc))
+        )
     return out, gate
 
 
@@ -123,12 +125,14 @@ def _datasets(auditor: Auditor, split: dict[str, Split]) -> dict[str, dict[Split
     for part in ("train", "dev", "test"):
         chosen_actions = [a for a in actions if split.get(a.id) == part]
         chosen_decisions = [d for d in decisions if split.get(d.id) == part]
-        action_rules, _gate = rule_predictions(auditor, [action_record(a) for a in chosen_actions], ACTION_TARGETS)
+        action_rules, action_gate = rule_predictions(
+            auditor, [action_record(a) for a in chosen_actions], ACTION_TARGETS
+        )
         out["actions"][part] = Dataset(
             [a.text for a in chosen_actions],
             {t: [getattr(a.labels, t) for a in chosen_actions] for t in ACTION_TARGETS},
             action_rules,
-            [True] * len(chosen_actions),
+            action_gate,
         )
         decision_rules, gate = rule_predictions(
             auditor, [decision_record(d) for d in chosen_decisions], DECISION_TARGETS
