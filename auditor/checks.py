@@ -61,11 +61,6 @@ def check(rule_id: str, reads: tuple[str, ...]) -> Callable[[Check], Check]:
 _I = re.IGNORECASE
 
 
-def _tasks(doc: Doc) -> list[Unit]:
-    """Actions someone can be held to now: not contingencies, prohibitions or history."""
-    return tasks_of(doc)
-
-
 def _action_span(unit: Unit) -> tuple[int, int]:
     cell = unit.cell("action")
     return (cell.start, cell.end) if cell is not None else (unit.start, unit.end)
@@ -77,7 +72,7 @@ def _action_span(unit: Unit) -> tuple[int, int]:
 
 @check("TS001", reads=_ACTIONS)
 def action_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for unit in _tasks(doc):
+    for unit in tasks_of(doc):
         if not unit.timescales and not unit.inherited_timescales:
             start, end = _action_span(unit)
             yield Hit(start, end, "no date, deadline, duration or frequency in this action")
@@ -85,7 +80,7 @@ def action_without_timescale(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("TS002", reads=_ACTIONS)
 def indefinite_timescale_only(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for unit in _tasks(doc):
+    for unit in tasks_of(doc):
         timescales = unit.timescales + unit.inherited_timescales
         if timescales and all(t.kind is TimescaleKind.indefinite for t in timescales):
             first = timescales[0]
@@ -97,7 +92,7 @@ def indefinite_timescale_only(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 
 def _ownerless(doc: Doc, reasons: tuple[OwnerReason, ...]) -> Iterator[tuple[Unit, int, int]]:
-    for unit in _tasks(doc):
+    for unit in tasks_of(doc):
         owner = unit.owner
         if owner is not None and owner.reason in reasons:
             yield unit, owner.start, owner.end
@@ -133,7 +128,7 @@ def action_names_nobody(doc: Doc, rule: Rule) -> Iterator[Hit]:
 
 @check("VA001", reads=(*_ACTIONS, "doc._.vagueness"))
 def vague_action(doc: Doc, rule: Rule) -> Iterator[Hit]:
-    for unit in _tasks(doc):
+    for unit in tasks_of(doc):
         if unit.vagueness is not None and unit.vagueness.is_vague:
             yield Hit(unit.vagueness.start, unit.vagueness.end, "no observable behaviour and no measurable outcome")
 

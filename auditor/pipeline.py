@@ -99,13 +99,14 @@ def folded_text_of(doc: Doc) -> str:
 
 def tasks_of(doc: Doc) -> list[Any]:
     """The units that are actions someone can be held to now: not contingencies, prohibitions or
-    history. Read by most checks and by the classifier, so found once per Doc."""
+    history. Read by most checks and by the classifier, so found once per Doc (callers must not
+    change the list)."""
     found = facts(doc)
     if found.tasks is None:
         found.tasks = [
             unit for unit in found.units if unit.is_action and unit.context is not None and unit.context.is_task
         ]
-    return list(found.tasks)
+    return found.tasks  # type: ignore[no-any-return]
 
 
 def word_index_of(doc: Doc) -> casefold.WordIndex:
