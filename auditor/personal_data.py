@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from auditor.dates import MONTH_NAME
+from auditor.dates import MONTH_NAME, MONTHS
+from auditor.timescales import WEEKDAYS
 
 _I = re.IGNORECASE
 
@@ -261,32 +262,9 @@ _NOT_NAMES = frozenset(
         "note",
         "freedom",
         "programme",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mondays",
-        "tuesdays",
-        "wednesdays",
-        "thursdays",
-        "fridays",
-        "saturdays",
-        "sundays",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
+        *WEEKDAYS,
+        *(f"{day}s" for day in WEEKDAYS),
+        *(month for month in MONTHS if len(month) > 3 or month == "may"),  # full names, and "sept"
     ]
 )
 
@@ -314,11 +292,12 @@ _STREET_WORDS = tuple(_STREET[3:-1].split("|"))
 _TITLES = ("Mr", "Ms", "Miss", "Mx", "Dr")
 
 
-def find_personal_data(text: str) -> list[PersonalData]:
-    """Every piece of personal data in text, without overlaps, sorted by position."""
+def find_personal_data(text: str, folded: str | None = None) -> list[PersonalData]:
+    """Every piece of personal data in text, without overlaps, sorted by position. Pass `folded`
+    (`casefold.fold(text)`) if the caller already has it."""
     found: list[PersonalData] = []
     patterns: list[tuple[re.Pattern[str], PersonalDataKind]] = []
-    lowered = text.lower()
+    lowered = folded if folded is not None else text.lower()
     if _INWARD_CODE.search(text):  # a postcode ends in digit, letter, letter ("9ZZ")
         patterns += [(_POSTCODE, PersonalDataKind.postcode), (_POSTCODE_LOWER, PersonalDataKind.postcode)]
     if _NUMBERED_NAME.search(text) and any(word in lowered for word in _STREET_WORDS):

@@ -215,7 +215,7 @@ def decision_finder(doc: Doc) -> Doc:
 @Language.component("auditor_personal_data", requires=[], assigns=["doc._.personal_data"])
 def personal_data_finder(doc: Doc) -> Doc:
     """Names, addresses, postcodes, phones, emails, dates of birth, NHS and NI numbers."""
-    found = personal_data.find_personal_data(text_of(doc))
+    found = personal_data.find_personal_data(text_of(doc), folded_text_of(doc))
     if doc.has_annotation("ENT_IOB"):
         taken = [(p.start, p.end) for p in found]
         for ent in doc.ents:
