@@ -4,6 +4,7 @@ fresh training run predicts, reproduces its metrics, and meets what the model ca
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 
-from auditor.classifier import TRUSTED_TYPES, load, models_dir, probabilities
+from auditor.classifier import MODEL_VERSION, TRUSTED_TYPES, load, models_dir, probabilities
 from auditor.corpus import frozen_test_digest, load_actions, load_decisions, load_split
 from auditor.evaluation import CATEGORIES, evaluate, train
 from auditor.features import CharHasher, WordHasher
@@ -50,10 +51,12 @@ def test_the_model_card_reports_the_shipped_models_test_figures() -> None:
 
 
 def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
-    path = tmp_path / "evil.skops"
-    sio.dump(FunctionTransformer(func=print), path)
+    # Through load() itself: a shipped directory whose actions file holds an untrusted type.
+    for name in ("model.json", "decisions.skops"):
+        shutil.copyfile(models_dir() / name, tmp_path / name)
+    sio.dump(FunctionTransformer(func=print), tmp_path / "actions.skops")
     with pytest.raises(Exception, match=r"[Uu]ntrusted"):
-        sio.load(path, trusted=TRUSTED_TYPES)
+        load(tmp_path)
 
 
 def test_trusted_types_cover_the_shipped_files_and_only_the_reviewed_hashers() -> None:
@@ -74,7 +77,8 @@ def test_the_trusted_hashers_hold_nothing_but_plain_parameters(hasher) -> None: 
 
 def test_metadata_is_plain_json() -> None:
     meta = json.loads((models_dir() / "model.json").read_text())
-    assert meta["version"] == SHIPPED.version and set(meta["combinations"]) == set(CATEGORIES)
+    assert meta["version"] == MODEL_VERSION
+    assert set(meta["combinations"]) == set(CATEGORIES)
 
 
 def test_the_readme_states_the_shipped_models_figures() -> None:

@@ -39,6 +39,8 @@ from auditor.dates import add_working_days, is_working_day, parse_date
         pytest.param("3 March 2021", date(2021, 3, 3), id="worded"),
         pytest.param("14th March 2021", date(2021, 3, 14), id="worded-ordinal"),
         pytest.param("2020-12-31", date(2020, 12, 31), id="iso"),
+        pytest.param("2021-02-03 00:00:00", date(2021, 2, 3), id="iso-with-midnight-time-from-a-spreadsheet"),
+        pytest.param("1 Sept 2021", date(2021, 9, 1), id="worded-sept"),
     ],
 )
 def test_parse_date_day_first(value: str, expected: date) -> None:
@@ -50,6 +52,9 @@ def test_parse_date_day_first(value: str, expected: date) -> None:
     [
         pytest.param("31.02.21", id="31-february"),
         pytest.param("29/02/2021", id="29-february-not-a-leap-year"),
+        pytest.param("31/02/2021", id="31-february-four-digit-year"),
+        pytest.param("12/31/2020", id="month-first-us-order"),
+        pytest.param("2021", id="year-only"),
         pytest.param("next Tuesday", id="words"),
         pytest.param("", id="empty"),
     ],

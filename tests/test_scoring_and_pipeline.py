@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import spacy
 
-from auditor import pipeline
+from auditor import features, pipeline
 from auditor.engine import Auditor
 from auditor.findings import Category, Finding, Grade, Severity
-from auditor.records import Record
+from auditor.records import Record, RecordType
 from auditor.scoring import ScoringConfig, grade, score
 
 
@@ -53,11 +54,21 @@ def test_scoring_configuration_file(tmp_path: Path) -> None:
         ScoringConfig.from_file(path)
 
 
-def test_default_pipeline_is_blank_english_plus_our_components() -> None:
+def test_default_pipeline_is_blank_english_plus_our_components(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUDITOR_SPACY_MODEL", raising=False)
+
+    def no_pretrained(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a pretrained pipeline was loaded: {args}")
+
+    monkeypatch.setattr(spacy, "load", no_pretrained)  # what pipeline.build calls for a named one
     nlp = pipeline.build()
     assert nlp.lang == "en"
+    # spacy.blank's meta: a pretrained pipeline is named (core_web_sm...) and may carry vectors.
+    assert (nlp.meta["lang"], nlp.meta["name"]) == ("en", "pipeline")
+    assert nlp.vocab.vectors.shape == (0, 0) and nlp.meta["vectors"]["vectors"] == 0
+    # component_names includes disabled components: nothing but ours, not even a disabled ner.
     assert nlp.pipe_names == list(pipeline.COMPONENTS)
-    assert not any(nlp.get_pipe_meta(name).assigns == ["ner"] for name in nlp.pipe_names)
+    assert nlp.component_names == list(pipeline.COMPONENTS) and nlp.disabled == []
 
 
 def test_a_named_pipeline_that_is_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +86,46 @@ def test_only_the_components_a_record_needs_run() -> None:
     assert plan._.personal_data == [] and decision._.personal_data == []
 
 
-def test_one_doc_per_record_and_the_same_findings_as_a_full_pipeline() -> None:
+@pytest.mark.parametrize("models", ["shipped", None], ids=["model-on", "model-off"])
+def test_one_doc_per_record(monkeypatch: pytest.MonkeyPatch, models: str | None) -> None:
+    auditor = Auditor(models=models)  # type: ignore[arg-type]
+    assert (auditor.models is None) == (models is None)
+    made: list[str] = []
+    make_doc = pipeline.make_doc
+
+    def counting(nlp, record, components=None):  # type: ignore[no-untyped-def]
+        made.append(record.id)
+        return make_doc(nlp, record, components)
+
+    monkeypatch.setattr(pipeline, "make_doc", counting)
+    tokenized: list[str] = []
+    tokenizer = auditor.nlp.tokenizer
+
+    def counting_tokenizer(text):  # type: ignore[no-untyped-def]
+        tokenized.append(text)
+        return tokenizer(text)
+
+    auditor.nlp.tokenizer = counting_tokenizer
+
+    def second_doc() -> None:
+        raise AssertionError("the model tokenized a text again instead of reading the record's Doc")
+
+    monkeypatch.setattr(features, "_tokenizer", second_doc)
+    texts = [
+        ("plan", "SW to visit weekly. Mum to engage with services. If Mum does not attend, PLO."),
+        ("decision", "Extension agreed. Case closed."),
+        ("review", "IRO escalated to the TM. SDQ 19. Child said she wants to stay at school."),
+        ("case_note", "Home visit. Dad at home."),
+        ("plan", "Parents to attend parenting course by 30.6.21."),
+    ]
+    records = [Record(id=f"r{i}", record_type=RecordType(kind), text=text) for i, (kind, text) in enumerate(texts)]
+    results = list(auditor.audit_many(records, batch_size=2))
+    assert [r.id for r in results] == [r.id for r in records]
+    assert made == [r.id for r in records]
+    assert tokenized == [r.text for r in records]
+
+
+def test_a_doc_of_only_the_needed_components_gives_the_same_findings_as_a_full_pipeline() -> None:
     auditor = Auditor()
     record = Record(id="p", record_type="review", text="IRO escalated to the TM. If Mum does not attend, PLO. SDQ 19.")
     full = pipeline.make_doc(auditor.nlp, record)
