@@ -14,7 +14,7 @@ import re
 
 from auditor.casefold import ci
 from auditor.segment import Layout, SectionKind, Unit
-from auditor.vocabulary import ACTION_VERBS, MODAL, OWNER_OR_PRONOUN, STATEMENT
+from auditor.vocabulary import MODAL, OWNER_ADVERBS, OWNER_OR_PRONOUN, STATEMENT, imperative_verb
 
 _I = re.IGNORECASE
 _LIST_SECTIONS = frozenset({None, SectionKind.other})
@@ -36,48 +36,9 @@ _MODAL_CUE = ci(
 )
 # Then the costly one, an owner followed by "to", "is to", "has agreed to"...: "Mum to attend".
 _OWNER_TASK = ci(
-    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+(?:(?:also|will|both|all|each|then|now|not|jointly)\s+)?{MODAL}\s+\w",
+    rf"(?:^|[\s(,;:])(?:{OWNER_OR_PRONOUN})\s+{OWNER_ADVERBS}{MODAL}\s+\w",
     _I,
 )
-_FIRST_WORD = ci(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
-
-
-# "Support for Mum", "Plan sent by post", "Contact with Dad to continue": the first word is a noun.
-_NOUN_USE = ci(
-    r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|arrangements?|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
-    _I,
-)
-_OFTEN_NOUNS = frozenset(
-    {
-        "contact",
-        "support",
-        "review",
-        "visit",
-        "help",
-        "access",
-        "work",
-        "return",
-        "move",
-        "record",
-        "report",
-        "test",
-        "plan",
-    }
-)
-_NOUN_OBJECT = ci(r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", _I)
-
-
-def imperative_verb(text: str, start: int = 0) -> re.Match[str] | None:
-    """The first word of text[start:] if it is a bare instruction ("Attend all appointments")."""
-    match = _FIRST_WORD.match(text, start)
-    if match is None:
-        return None
-    word = match["word"].lower()
-    if word not in ACTION_VERBS or _NOUN_USE.match(text, match.end("word")):
-        return None
-    if word in _OFTEN_NOUNS and _NOUN_OBJECT.match(text, match.end("word")):
-        return None
-    return match
 
 
 def starts_with_action_verb(text: str) -> bool:
@@ -87,17 +48,19 @@ def starts_with_action_verb(text: str) -> bool:
 _INFINITIVE_END = ci(r"\s+to\s+\w$")
 
 
-_NEED_TO = ci(r"\bneeds?\s+to\b")
 # "we need to plan" reads as a task unless a statement came first ("...is not an option, so we need to").
 _OWNER_OR_NEED = ci(rf"{_OWNER_TASK.pattern}|\bneeds?\s+to\s+\w")
+# Every cue _OWNER_OR_NEED can find that _MODAL_CUE has not: "to", "can" or "need" between
+# spaces or line breaks, or "responsible". A cheap test that skips the costly pattern.
+_TASK_WORD = ci(r"\s(?:to|can)\s|need|responsible")
 
 
 def _has_task_cue(body: str) -> bool:
     if _MODAL_CUE.search(body):
         return True
-    if " to " not in body and " can " not in body and "responsible" not in body and "need" not in body:
-        return False  # every remaining cue needs one of these words
-    for match in _OWNER_TASK.finditer(body) if _NEED_TO.search(body) is None else _OWNER_OR_NEED.finditer(body):
+    if _TASK_WORD.search(body) is None:
+        return False
+    for match in _OWNER_OR_NEED.finditer(body):
         # "Mum says she wants the children to feel safe": an infinitive after a reporting verb.
         if _INFINITIVE_END.search(match.group()) and STATEMENT.search(body, 0, match.start()):
             continue

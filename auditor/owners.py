@@ -12,18 +12,19 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from auditor.actions import imperative_verb
 from auditor.casefold import ci
 from auditor.segment import Layout, Unit
 from auditor.vocabulary import (
     ACTION_VERBS,
     MODAL,
+    OWNER_ADVERBS,
     OWNER_AT_START,
     OWNER_LIST,
     OWNER_OR_PRONOUN,
     PAST_PARTICIPLES_IRREGULAR,
     PRONOUNS,
     alternation,
+    imperative_verb,
 )
 
 
@@ -61,13 +62,12 @@ class OwnerResult:
 
 
 _I = re.IGNORECASE
-_ADVERBS = r"(?:(?:also|will|both|all|each|then|now|not|jointly|together|continue\s+to)\s+)?"
 _WITH_ME = r"(?:\s+(?:and|&)\s+(?:i|me|we))?"
 _SUBJECT_FIRST = ci(
-    rf"^[^\w\[]*(?P<owner>(?:{OWNER_AT_START}|\b(?:{alternation(PRONOUNS)})\b){_WITH_ME})\s+{_ADVERBS}{MODAL}\b|^[^\w\[]*(?P<owner_short>i|we|he|she|they)'(?:ll|m\s+going\s+to|m\s+gonna|re\s+going\s+to)\b",
+    rf"^[^\w\[]*(?P<owner>(?:{OWNER_AT_START}|\b(?:{alternation(PRONOUNS)})\b){_WITH_ME})\s+{OWNER_ADVERBS}{MODAL}\b|^[^\w\[]*(?P<owner_short>i|we|he|she|they)'(?:ll|m\s+going\s+to|m\s+gonna|re\s+going\s+to)\b",
     _I,
 )
-_SUBJECT = ci(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{_ADVERBS}{MODAL}\b", _I)
+_SUBJECT = ci(rf"(?<![\w'-])(?P<owner>{OWNER_OR_PRONOUN})\s+{OWNER_ADVERBS}{MODAL}\b", _I)
 _LABEL = ci(
     r"\b(?:who|by\s+whom|responsible(?:\s+person)?|person\s+responsible|lead(?:\s+professional)?|owner|action\s+by|actioned\s+by)\s*[:=-]\s*(?P<owner>[^\n;|]{1,60})",
     _I,

@@ -13,7 +13,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from auditor.vocabulary import ACTION_VERBS
+from auditor.casefold import fold
+from auditor.vocabulary import imperative_verb
 
 if TYPE_CHECKING:
     from auditor.context import ContextMarks
@@ -220,23 +221,16 @@ def _is_heading(line: _Line, first: bool = False) -> tuple[SectionKind, int] | N
     kind = heading_kind(label)
     # A line that reads like a task ("SW to complete chronology", "Update assessment") is not a
     # heading, whatever words it shares with one, unless it ends with a colon or asks a question
-    # ("What we will do").
+    # ("What we will do"). The imperative test is the action finder's own, so "Support plan" is a
+    # name here as it is there; a lone word ("Plan", "Update") names a section, it instructs nobody.
     if (
         not body.endswith(":")
         and not _QUESTION.match(label)
-        and (_TASK_WORDS.search(label) or words[0].lower() in ACTION_VERBS)
+        and (_TASK_WORDS.search(label) or (len(words) > 1 and imperative_verb(fold(label)) is not None))
         and not (first and _title_case(body))
     ):
         return None
     if first and (kind is None or _TITLE_MARKS.search(body)) and not _TASK_WORDS.search(label):
-        return SectionKind.other, line.end  # the record's title line
-    if (
-        kind is None
-        and first
-        and not re.search(r"\b(?:to|will|should|must|shall)\b", body, re.I)
-        and (body.split()[0].lower() not in ACTION_VERBS or _title_case(body))
-        and not body.startswith(("-", "•", "*"))
-    ):
         return SectionKind.other, line.end  # the record's title line
     if kind is None:
         if body.endswith(":") or (body.isupper() and len(words) <= 6):
@@ -341,6 +335,7 @@ def segment(text: str) -> Segmentation:
     units: list[Unit] = []
     current: SectionKind | None = None
     outer: SectionKind | None = None  # the heading's section, restored when an inline label's paragraph ends
+    outer_heading = (0, 0)  # where that heading is: the restored section keeps it, and its timescales
     inline = False
     seen_content = False
     list_ended = False  # a blank line after list items: prose that follows is no longer the list's section
@@ -358,8 +353,8 @@ def segment(text: str) -> Segmentation:
         pending_prose.clear()
 
     def open_section(kind: SectionKind, heading_start: int, heading_end: int, body_start: int) -> None:
-        if sections:
-            sections[-1].end = heading_start
+        if sections and sections[-1].end > heading_start:
+            sections[-1].end = heading_start  # a section that already ended keeps its end
         sections.append(Section(kind, heading_start, heading_end, body_start, len(text)))
 
     for index, line in enumerate(lines):
@@ -370,6 +365,9 @@ def segment(text: str) -> Segmentation:
             if inline:
                 sections[-1].end = line.start  # an inline label's section is its paragraph
                 current, inline = outer, False
+                if outer is not None:
+                    # The heading's section resumes, so the units that follow lie inside it.
+                    sections.append(Section(outer, *outer_heading, line.start, len(text)))
             if units and units[-1].layout in (Layout.list, Layout.table) and units[-1].end <= line.start:
                 list_ended = True
             table_roles = None if table_roles is not None and not _next_is_table(lines, index) else table_roles
@@ -379,6 +377,7 @@ def segment(text: str) -> Segmentation:
         if heading is not None:
             flush_prose()
             current = outer = heading[0]
+            outer_heading = (line.start, line.end)
             inline = list_ended = False
             open_section(current, line.start, line.end, heading[1])
             table_roles = None
@@ -398,6 +397,8 @@ def segment(text: str) -> Segmentation:
             continue
         marker_here = _LIST_MARKER.match(line.text)
         if list_ended and marker_here is None and "|" not in body:
+            if current is not None:
+                sections[-1].end = line.start  # the section ended with its list
             current = outer = None
         list_ended = False
         label = _inline_label(line)

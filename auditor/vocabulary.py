@@ -83,6 +83,9 @@ OWNER = (
 OWNER_LIST = rf"{OWNER}(?:\s*(?:,|/|&|\+|\band\b|\bor\b|\bwith\b)\s*{OWNER})*"
 OWNER_OR_PRONOUN = rf"(?:{OWNER_LIST}|\b(?:{alternation(PRONOUNS)})\b)"
 
+# Words that may stand between an owner and its modal: "Mum and Dad together to", "SW will continue to".
+OWNER_ADVERBS = r"(?:(?:also|will|both|all|each|then|now|not|jointly|together|continue\s+to)\s+)?"
+
 # Words that make what follows the owner's task: "Mum to", "SW will", "I am going to".
 MODAL = (
     r"(?:will|'ll|shall|should|must|to|is\s+to|are\s+to|needs?\s+to|has\s+agreed\s+to|have\s+agreed\s+to|agreed\s+to|agrees\s+to|"
@@ -252,6 +255,51 @@ ACTION_VERBS = frozenset(
         "write",
     ]
 )
+
+_FIRST_WORD = ci(r"^[^A-Za-z]*(?P<word>[A-Za-z][A-Za-z-]*)")
+# "Support for Mum", "Plan sent by post", "Contact with Dad to continue": the first word is a noun.
+_NOUN_USE = ci(
+    r"\s*:|\s+(?:for|of|from|will|is|are|was|were|has|have|plan|worker|workers|group|groups|session|sessions|needs|meeting|package|arrangements?|\w+ed\b|sent|made|done|held|seen|given|taken)\b",
+    re.IGNORECASE,
+)
+_OFTEN_NOUNS = frozenset(
+    {
+        "contact",
+        "support",
+        "review",
+        "visit",
+        "help",
+        "access",
+        "work",
+        "return",
+        "move",
+        "record",
+        "report",
+        "test",
+        "plan",
+    }
+)
+_NOUN_OBJECT = ci(
+    r"\s+(?:with|between|to\s+(?:continue|remain|be|take|happen|start|resume|increase|reduce|end))\b", re.IGNORECASE
+)
+
+
+def imperative_verb(text: str, start: int = 0) -> re.Match[str] | None:
+    """The first word of text[start:] if it is a bare instruction ("Attend all appointments").
+
+    `text` is case-folded (auditor.casefold.fold). Shared by the action finder, the owner finder
+    and the heading test, so "Support plan" is a noun phrase to all three.
+    """
+    match = _FIRST_WORD.match(text, start)
+    if match is None:
+        return None
+    word = match["word"].lower()
+    if word not in ACTION_VERBS or _NOUN_USE.match(text, match.end("word")):
+        return None
+    if word in _OFTEN_NOUNS and _NOUN_OBJECT.match(text, match.end("word")):
+        return None
+    return match
+
 
 # Finite forms that make a line a statement of fact, not a task: "Mum is struggling", "He said".
 STATEMENT = ci(

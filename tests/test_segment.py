@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.segment import Layout, SectionKind, heading_kind, segment
+from auditor.engine import Auditor
+from auditor.records import Record
+from auditor.segment import Layout, SectionKind, Segmentation, heading_kind, segment
 
 
 def _texts(text: str) -> list[str]:
@@ -43,6 +45,7 @@ LIST_CASES = [
             "Mum to attend the Freedom Programme weekly.",
             "HV to weigh Baby B at each visit.",
         ],
+        Layout.list,
         id="numbered-dot",
     ),
     pytest.param(
@@ -51,6 +54,7 @@ LIST_CASES = [
             "FSW to help Mum set up a bedtime routine by 12.3.21",
             "Dad to complete a hair strand test within 4 weeks",
         ],
+        Layout.list,
         id="numbered-paren",
     ),
     pytest.param(
@@ -59,6 +63,7 @@ LIST_CASES = [
             "School to report attendance to the SW weekly",
             "Mum to take Child A to the dentist by 31.3.21",
         ],
+        Layout.list,
         id="lettered",
     ),
     pytest.param(
@@ -68,6 +73,7 @@ LIST_CASES = [
             "HV to visit weekly",
             "Mum to keep the kitchen clean",
         ],
+        Layout.list,
         id="dash-bullets",
     ),
     pytest.param(
@@ -77,11 +83,13 @@ LIST_CASES = [
             "FSW to support Mum with budgeting",
             "Dad to attend Caring Dads",
         ],
+        Layout.list,
         id="bullet-dots",
     ),
     pytest.param(
         "* IRO to review contact at the next LAC review\n* Carers to keep a sleep diary",
         ["IRO to review contact at the next LAC review", "Carers to keep a sleep diary"],
+        Layout.list,
         id="star-bullets",
     ),
     pytest.param(
@@ -91,6 +99,7 @@ LIST_CASES = [
             "Mum to attend all of Baby B's health appointments",
             "FSW to help Mum set up a bedtime routine",
         ],
+        Layout.line,
         id="one-action-per-line",
     ),
     pytest.param(
@@ -101,11 +110,13 @@ LIST_CASES = [
             "Refer Child A to CAMHS - SW",
             "Chase the hair strand results - SW",
         ],
+        Layout.line,
         id="one-imperative-per-line",
     ),
     pytest.param(
         "1. SW to visit weekly.\r\n2. Mum to attend all appointments.\r\n",
         ["SW to visit weekly.", "Mum to attend all appointments."],
+        Layout.list,
         id="crlf",
     ),
     pytest.param(
@@ -114,16 +125,18 @@ LIST_CASES = [
             "SW to complete the parenting assessment\n   with Mum and Dad by 31.3.21.",
             "HV to visit weekly.",
         ],
+        Layout.list,
         id="wrapped-list-item",
     ),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), LIST_CASES)
-def test_lists_and_lines(text: str, expected: list[str]) -> None:
-    assert _texts(text) == expected
-    layouts = {u.layout for u in segment(text).units}
-    assert layouts <= {Layout.list, Layout.line}
+@pytest.mark.parametrize(("text", "expected", "layout"), LIST_CASES)
+def test_lists_and_lines(text: str, expected: list[str], layout: Layout) -> None:
+    # A marker ("1.", "(a)", "-", "•") makes a list item; one action per line without one, a line.
+    units = segment(text).units
+    assert [u.text for u in units] == expected
+    assert [u.layout for u in units] == [layout] * len(expected)
 
 
 def test_numbered_list_layout() -> None:
@@ -294,6 +307,90 @@ def test_inline_contingency_label() -> None:
 
 
 @pytest.mark.parametrize(
+    ("heading", "kind"),
+    [
+        ("Plan", SectionKind.actions),  # a lone word names a section; it does not instruct
+        ("Support plan", SectionKind.actions),  # "support" is a noun before "plan", as the action finder reads it
+        ("Support offered", SectionKind.actions),
+    ],
+)
+def test_heading_that_starts_with_a_verb_used_as_a_noun(heading: str, kind: SectionKind) -> None:
+    # Lines, not a list: above a list any short line is a heading by position (_list_heading).
+    text = f"What we are worried about\nMum is not sleeping.\n\n{heading}\nFSW to visit weekly\nHV to visit fortnightly"
+    result = segment(text)
+    assert [s.kind for s in result.sections] == [SectionKind.worries, kind]
+    assert [u.section for u in result.units] == [SectionKind.worries, kind, kind]
+
+
+def test_contact_arrangements_title_line() -> None:
+    # "Contact" is a noun before "arrangements" (auditor.vocabulary.imperative_verb), so the line is the title.
+    result = segment("Contact arrangements\nDad sees Child A on Saturdays at the family centre.")
+    assert [s.kind for s in result.sections] == [SectionKind.other]
+    assert [u.text for u in result.units] == ["Dad sees Child A on Saturdays at the family centre."]
+
+
+@pytest.mark.parametrize("line", ["Update assessment", "SW to complete chronology", "Review the plan with Mum"])
+def test_task_lines_are_not_headings(line: str) -> None:
+    result = segment(f"What we are worried about\nMum is not sleeping.\n\n{line}\nHV to visit weekly")
+    assert [s.kind for s in result.sections] == [SectionKind.worries]
+    assert line in [u.text for u in result.units]
+
+
+def _section_at(result: Segmentation, position: int) -> SectionKind | None:
+    kinds = [s.kind for s in result.sections if s.start <= position < s.end]
+    assert len(kinds) <= 1, "sections overlap"
+    return kinds[0] if kinds else None
+
+
+def _assert_sections_agree(text: str) -> None:
+    """Each unit's section is the kind of the section span it lies in (None: in no section)."""
+    result = segment(text)
+    for unit in result.units:
+        assert unit.section == _section_at(result, unit.start), unit.text
+
+
+SECTION_TEXTS = [
+    # An inline label's paragraph ends; the heading's section resumes for what follows.
+    "Contingency plan\nBottom line: if Mum drinks during contact, the SW will call a meeting.\n\n"
+    "If Dad does not attend, the LA will consider PLO.\n",
+    "Actions\nPlan B: SW to call a legal planning meeting.\n\n- HV to visit weekly\n\nCore group: 4 weekly.\n\nMum to attend",
+    # Prose after a list leaves the list's section, and a later inline label must not stretch it back.
+    "Actions\n- SW to visit weekly\n\nMum was given a copy of the plan.\n\nContingency: if Mum drinks, PLO.",
+    "Child in Need Plan\n\nWhat Child A told us: he wants more outings.\n\n1) SW to visit\n2) HV to visit\n\n"
+    "How we will know it is working: fewer incidents.",
+    PLAN,
+]
+
+
+@pytest.mark.parametrize("text", SECTION_TEXTS)
+def test_units_lie_in_their_sections(text: str) -> None:
+    _assert_sections_agree(text)
+
+
+def test_inline_label_then_more_of_the_headed_section() -> None:
+    text = SECTION_TEXTS[0]
+    result = segment(text)
+    last = result.units[-1]
+    assert last.text == "If Dad does not attend, the LA will consider PLO."
+    assert last.section is SectionKind.contingency
+    resumed = result.sections[-1]
+    assert resumed.kind is SectionKind.contingency and resumed.start <= last.start < resumed.end
+    # The resumed section keeps its heading, so a timescale there still reaches these units.
+    assert text[resumed.heading_start : resumed.heading_end] == "Contingency plan"
+
+
+def test_heading_timescale_reaches_units_after_an_inline_label(auditor: Auditor) -> None:
+    text = (
+        "Contingency plan by 31.3.21\n"
+        "Bottom line: if Mum drinks during contact, the SW will call a legal planning meeting.\n\n"
+        "If Dad does not attend, the LA will consider PLO.\n"
+    )
+    result = auditor.audit(Record(id="r", record_type="plan", text=text))
+    flagged = [text[f.start : f.end] for f in result.findings if f.rule_id == "CT001"]
+    assert "If Dad does not attend, the LA will consider PLO." not in flagged
+
+
+@pytest.mark.parametrize(
     ("label", "kind"),
     [
         ("What needs to change", SectionKind.change),
@@ -324,5 +421,6 @@ OFFSET_TEXTS = [p.values[0] for p in LIST_CASES + TABLE_CASES + PROSE_CASES] + [
 
 
 def test_unit_offsets() -> None:
-    for text in OFFSET_TEXTS:
+    for text in OFFSET_TEXTS + SECTION_TEXTS:
         _assert_offsets(text)
+        _assert_sections_agree(text)
