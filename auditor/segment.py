@@ -487,11 +487,18 @@ def _next_is_table(lines: list[_Line], index: int) -> bool:
     return False
 
 
+def _marker_length(line: _Line) -> int:
+    """The length of a list marker opening a table row ("- action | who | when"): not the action's."""
+    marker = _LIST_MARKER.match(line.text)
+    return marker.end() if marker is not None and "|" not in marker.group() and "\t" not in marker.group() else 0
+
+
 def _cells(text: str, line: _Line) -> list[Cell]:
     separator = "|" if "|" in line.text else "\t"
     cells: list[Cell] = []
-    position = line.start
-    parts = line.text.split(separator)
+    skip = _marker_length(line)
+    position = line.start + skip
+    parts = line.text[skip:].split(separator)
     for number, part in enumerate(parts):
         s, e = _strip(text, position, position + len(part))
         position += len(part) + 1
@@ -524,6 +531,6 @@ def _guess_roles(count: int) -> list[str]:
 
 def _table_unit(text: str, line: _Line, cells: list[Cell], roles: list[str], section: SectionKind | None) -> Unit:
     typed = [Cell(roles[i] if i < len(roles) else "other", c.start, c.end) for i, c in enumerate(cells)]
-    s, e = _strip(text, line.start, line.end)
+    s, e = _strip(text, line.start + _marker_length(line), line.end)
     unit = Unit(s, e, text[s:e], Layout.table, section, cells=typed)
     return unit

@@ -424,3 +424,12 @@ def test_unit_offsets() -> None:
     for text in OFFSET_TEXTS + SECTION_TEXTS:
         _assert_offsets(text)
         _assert_sections_agree(text)
+
+
+def test_a_bulleted_table_row_starts_at_its_action_not_its_bullet() -> None:
+    # The classifier reads the unit as the corpus writes a row ("action | who | when"); a bullet
+    # in front of a pasted row is layout, not part of the action.
+    text = "Actions\n- Book dental check-ups | Mum | by 30.4.21\n1. Hair strap test | Dad | "
+    units = segment(text).units
+    assert [u.text for u in units] == ["Book dental check-ups | Mum | by 30.4.21", "Hair strap test | Dad |"]
+    assert [text[c.start : c.end] for c in units[0].cells] == ["Book dental check-ups", "Mum", "by 30.4.21"]
