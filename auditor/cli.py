@@ -2,8 +2,14 @@
 
 Input is read and validated whole before anything is scored, so bad input stops the run with a
 message naming the file, row, record id and field, and nothing is written. Output to a file is
-written to a temporary file and renamed into place only when the batch is complete. No record
-text ever reaches an error message or a log; findings are printed only because the user asked.
+written to a temporary file and renamed into place only when the batch is complete. `--format
+jsonl` to standard output streams one line per record as it is scored, so an error or Ctrl-C
+there says how many records were already written. No record text ever reaches an error message
+or a log; findings are printed only because the user asked.
+
+Exit status: 0 success; 2 unreadable input, bad options or settings, a malformed rule file or an
+unloadable model, or output that cannot be written; 3 an internal error; 130 interrupted (Ctrl-C);
+141 standard output closed early (a broken pipe, as in `auditor check ... | head`), quietly.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 
@@ -28,6 +34,11 @@ from auditor.findings import Category, Grade, RecordResult
 from auditor.records import InputError, Record, read_batch
 from auditor.rulebook import RuleBook, RuleFileError
 from auditor.scoring import ScoringConfig
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+    from auditor.classifier import TrainedModels
 
 app = typer.Typer(
     name="auditor",
@@ -43,10 +54,6 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: exit 2 with this message."""
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -86,33 +93,135 @@ def check(
     """Audit records and print each one's score, grade and findings, in input order."""
     from auditor.engine import Auditor
 
+    progress = _Progress()
     try:
-        scoring = ScoringConfig.from_file(scoring_file) if scoring_file else ScoringConfig()
-        rules = RuleBook.load(rules_dir)
-        batch = read_batch(inputs)
-    except (InputError, RuleFileError, ValueError) as exc:
-        _fail(str(exc))
-    auditor = Auditor(
-        rules=rules, scoring=scoring, show_personal_data=show_personal_data, **({"models": None} if no_model else {})
-    )
-    results = _audited(auditor, batch)
-    writer = _WRITERS[output_format]
+        try:
+            scoring = ScoringConfig.from_file(scoring_file) if scoring_file else ScoringConfig()
+            rules = RuleBook.load(rules_dir)
+            batch = read_batch(inputs)
+        except (InputError, RuleFileError, ValueError) as exc:
+            _fail(str(exc))
+        auditor = Auditor(
+            rules=rules,
+            scoring=scoring,
+            nlp=_pipeline(),
+            show_personal_data=show_personal_data,
+            models=_models(no_model),
+        )
+        _write(_WRITERS[output_format], _audited(auditor, batch), rules, output, output_format, progress)
+    except KeyboardInterrupt:
+        typer.echo(f"auditor: interrupted; {progress.told()}", err=True)
+        raise typer.Exit(130) from None
+
+
+def _pipeline() -> Language:
+    """The spaCy pipeline, or exit 2 naming AUDITOR_SPACY_MODEL if the pipeline it names won't load."""
+    from auditor import pipeline
+
+    name = os.environ.get("AUDITOR_SPACY_MODEL")
     try:
-        if output is None:
-            if output_format is OutputFormat.jsonl:
-                writer(sys.stdout, results, rules)  # streams, one line per record as it is scored
-            else:
-                buffer = io.StringIO()
-                writer(buffer, results, rules)
-                sys.stdout.write(buffer.getvalue())
-        else:
+        return pipeline.build()
+    except Exception as exc:
+        if not name:
+            raise  # the blank pipeline failing is a bug, not a setting
+        if isinstance(exc, ValueError) and "AUDITOR_SPACY_MODEL" in str(exc):
+            _fail(str(exc))  # "spaCy pipeline 'x' is not installed; unset AUDITOR_SPACY_MODEL ..."
+        _fail(
+            f"AUDITOR_SPACY_MODEL={name!r}: the spaCy pipeline cannot be loaded ({exc.__class__.__name__}); "
+            "unset AUDITOR_SPACY_MODEL to use the default"
+        )
+
+
+def _models(no_model: bool) -> TrainedModels | None:
+    """The shipped classifier (None if turned off or not shipped), or exit 2 naming the model
+    file or folder that cannot be loaded."""
+    from auditor.engine import shipped_models
+
+    if no_model:
+        return None
+    try:
+        return shipped_models()
+    except Exception as exc:
+        from auditor.classifier import models_dir
+
+        where = exc.filename if isinstance(exc, OSError) and exc.filename else models_dir()
+        _fail(
+            f"{where}: the trained model cannot be loaded ({exc.__class__.__name__}); "
+            "run `auditor train` to rebuild it, or use --no-model (or AUDITOR_MODEL=off)"
+        )
+
+
+class _Progress:
+    """How far the output got: what an error or Ctrl-C may truthfully say was written."""
+
+    def __init__(self) -> None:
+        self.streaming = False  # jsonl to standard output: each record is written as it is scored
+        self.writing = False  # buffered output is being written to standard output
+        self.records = 0  # records written so far, when streaming
+
+    def counted(self, results: Iterable[RecordResult]) -> Iterator[RecordResult]:
+        """`results`, counting each one once the writer has written it (the jsonl writer writes
+        and flushes a record before it asks for the next)."""
+        for result in results:
+            yield result
+            self.records += 1
+
+    def told(self) -> str:
+        if self.streaming and self.records:
+            noun = "record was" if self.records == 1 else "records were"
+            return (
+                f"the first {self.records} {noun} already written to standard output (the next may be partly written)"
+            )
+        if self.writing:
+            return "standard output may hold part of the results"
+        return "nothing was written"
+
+
+def _write(
+    writer: Callable[[TextIO, Iterable[RecordResult], RuleBook], None],
+    results: Iterable[RecordResult],
+    rules: RuleBook,
+    output: Path | None,
+    output_format: OutputFormat,
+    progress: _Progress,
+) -> None:
+    try:
+        if output is not None:
             with _atomic(output) as handle:
                 writer(handle, results, rules)
+        elif output_format is OutputFormat.jsonl:
+            progress.streaming = True
+            writer(sys.stdout, progress.counted(results), rules)  # one line per record as it is scored
+            sys.stdout.flush()
+        else:
+            buffer = io.StringIO()
+            writer(buffer, results, rules)
+            progress.writing = True
+            sys.stdout.write(buffer.getvalue())
+            sys.stdout.flush()
     except _RecordFailed as exc:
-        _fail(str(exc), code=3)
+        _fail(f"{exc}; {progress.told()}", code=3)
+    except BrokenPipeError:
+        if output is not None:
+            _fail(f"{output}: cannot write (broken pipe)")
+        # Whoever reads standard output stopped reading (`| head`): stop quietly, as mature tools do.
+        _silence_stdout()
+        raise typer.Exit(141) from None
     except OSError as exc:
-        _fail(f"{output}: cannot write ({exc.strerror})")
-    sys.stdout.flush()
+        if output is None:
+            _silence_stdout()
+        _fail(f"{output or 'standard output'}: cannot write ({exc.strerror or exc.__class__.__name__})")
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that Python's flush at exit, with the
+    unwritten rest still buffered, reports nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test runner's captured stream)
+        pass
 
 
 class _RecordFailed(Exception):
@@ -132,9 +241,9 @@ def _audited(auditor: Any, batch: list[tuple[str, int, Record]], size: int = 64)
                     auditor.audit(record)
                 except Exception as exc:
                     raise _RecordFailed(
-                        f"{file}, row {row}, record {record.id!r}: internal error ({exc.__class__.__name__}); nothing was written"
+                        f"{file}, row {row}, record {record.id!r}: internal error ({exc.__class__.__name__})"
                     ) from None
-            raise _RecordFailed("internal error in a batch; nothing was written") from None
+            raise _RecordFailed("internal error in a batch") from None
         yield from results
 
 
@@ -331,12 +440,12 @@ def train(
     ] = None,
 ) -> None:
     """Train the classifier on the train split, choose thresholds on dev, report on test."""
-    from auditor.classifier import save
+    from auditor.classifier import models_dir, save
     from auditor.corpus import CorpusError
     from auditor.evaluation import evaluate, format_results, model_card
     from auditor.evaluation import train as fit
 
-    target = output or Path(__file__).resolve().parent.parent / "models"
+    target = output or models_dir()
     try:
         models = fit(seed)
     except (CorpusError, FileNotFoundError) as exc:
@@ -374,7 +483,9 @@ def main() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        typer.echo("auditor: interrupted; nothing was written", err=True)
+        # Commands that write say for themselves how far they got (`check`); this is only reached
+        # outside one, where this function cannot know, so it claims nothing.
+        typer.echo("auditor: interrupted", err=True)
         raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get("AUDITOR_DEBUG"):

@@ -6,11 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from auditor import classifier, engine
+from auditor.cli import app
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
 SECRET = "Mum disclosed that her partner hit Child A"
@@ -125,3 +133,161 @@ def test_rules_catalogue() -> None:
 def test_usage_errors_exit_2_without_traceback(bad: list[str]) -> None:
     result = run(*bad)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# What errors, Ctrl-C and a closed pipe say was written, and that they never show record text
+
+
+def _many(tmp_path: Path, count: int, secret_at: int | None = None) -> Path:
+    """`count` plan records; the one at index `secret_at` (if any) holds SECRET."""
+    rows = [
+        {"id": f"R{i}", "record_type": "plan", "text": SECRET if i == secret_at else f"SW to visit weekly. Item {i}."}
+        for i in range(count)
+    ]
+    return _write(tmp_path, "many.jsonl", rows)
+
+
+def _fail_on_secret(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Make scoring raise `error` for any batch holding the record whose text is SECRET."""
+    original = engine.Auditor.audit_batch
+
+    def audit_batch(self: engine.Auditor, records: Sequence[object]) -> list[object]:
+        if any(getattr(r, "text", None) == SECRET for r in records):
+            raise error
+        return original(self, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.Auditor, "audit_batch", audit_batch)
+
+
+@pytest.mark.parametrize("error", [RuntimeError(SECRET), KeyboardInterrupt()], ids=["bug", "ctrl-c"])
+def test_streaming_failure_says_how_many_records_were_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    path = _many(tmp_path, 100, secret_at=70)  # the second batch of 64 fails
+    _fail_on_secret(monkeypatch, error)
+    result = CliRunner().invoke(app, ["check", str(path), "--format", "jsonl", "--no-model"])
+    assert result.exit_code == (130 if isinstance(error, KeyboardInterrupt) else 3)
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [f"R{i}" for i in range(64)]
+    assert "the first 64 records were already written to standard output" in result.stderr
+    assert "nothing was written" not in result.stderr
+    if not isinstance(error, KeyboardInterrupt):
+        assert "row 71" in result.stderr and "'R70'" in result.stderr
+    assert SECRET not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("error", [RuntimeError(SECRET), KeyboardInterrupt()], ids=["bug", "ctrl-c"])
+@pytest.mark.parametrize("secret_at", [0, 70])
+def test_failure_with_nothing_written_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, secret_at: int
+) -> None:
+    path = _many(tmp_path, 100, secret_at=secret_at)
+    _fail_on_secret(monkeypatch, error)
+    output = tmp_path / "out.jsonl"
+    output.write_text("previous results\n")
+    runner = CliRunner()
+    to_file = runner.invoke(app, ["check", str(path), "--format", "jsonl", "--output", str(output), "--no-model"])
+    buffered = runner.invoke(app, ["check", str(path), "--format", "json", "--no-model"])
+    streamed = runner.invoke(app, ["check", str(path), "--format", "jsonl", "--no-model"])
+    for result in (to_file, buffered) + ((streamed,) if secret_at == 0 else ()):
+        assert result.exit_code == (130 if isinstance(error, KeyboardInterrupt) else 3)
+        assert "nothing was written" in result.stderr and result.stdout == ""
+        assert SECRET not in result.stderr and "Traceback" not in result.stderr
+    assert output.read_text() == "previous results\n" and not list(tmp_path.glob("*.partial"))
+
+
+def test_ctrl_c_while_streaming_says_how_many_records_were_written(tmp_path: Path) -> None:
+    """A real SIGINT, at whatever moment it lands: the count is of complete lines written; at most
+    one more record (the one in hand) may also be on standard output, as the message says."""
+    path = _many(tmp_path, 1000, secret_at=500)
+    child = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from auditor.cli import main; main()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", child, "check", str(path), "--format", "jsonl", "--no-model"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    written = b""
+    while b"\n" not in written:
+        chunk = os.read(process.stdout.fileno(), 65536)
+        assert chunk, process.stderr.read().decode()
+        written += chunk
+    process.send_signal(signal.SIGINT)
+    while chunk := os.read(process.stdout.fileno(), 65536):
+        written += chunk
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 130, stderr
+    said = re.search(r"interrupted; the first (\d+) records? (?:was|were) already written to standard output", stderr)
+    assert said, stderr
+    told, lines = int(said.group(1)), written.count(b"\n")
+    assert told <= lines <= told + 1 and "the next may be partly written" in stderr
+    assert SECRET not in stderr and "Traceback" not in stderr
+
+
+def test_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    path = _many(tmp_path, 1000)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor.cli", "check", str(path), "--format", "jsonl", "--no-model"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("output_format", ["jsonl", "json"])
+def test_unwritable_standard_output_is_named(output_format: str) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "auditor.cli", "check", str(SAMPLES), "--format", output_format, "--no-model"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert "standard output: cannot write" in result.stderr and "None" not in result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+def test_a_spacy_pipeline_that_will_not_load_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "one.jsonl", [{"id": "A", "record_type": "plan", "text": SECRET}])
+    env = dict(os.environ, AUDITOR_SPACY_MODEL="en_no_such_pipeline")
+    result = subprocess.run(
+        [sys.executable, "-m", "auditor.cli", "check", str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert "AUDITOR_SPACY_MODEL" in result.stderr and "en_no_such_pipeline" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert SECRET not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [({"model.json": "{not json"}, ""), ({"model.json": '{"combinations": {}}'}, "actions.skops")],
+    ids=["corrupt metadata", "missing model file"],
+)
+def test_a_model_that_will_not_load_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], named: str
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for name, text in files.items():
+        (models / name).write_text(text)
+    monkeypatch.delenv("AUDITOR_MODEL", raising=False)
+    monkeypatch.setattr(classifier, "models_dir", lambda: models)
+    if hasattr(engine, "models_dir"):  # imported by name there, in some versions
+        monkeypatch.setattr(engine, "models_dir", lambda: models)
+    path = _write(tmp_path, "one.jsonl", [{"id": "A", "record_type": "plan", "text": SECRET}])
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert str(models / named) in result.stderr and "--no-model" in result.stderr
+    assert "internal error" not in result.stderr and SECRET not in result.stderr
+    assert CliRunner().invoke(app, ["check", str(path), "--no-model"]).exit_code == 0
