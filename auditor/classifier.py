@@ -10,17 +10,21 @@ the other: the model speaks where the rules are silent or unsure.
 from __future__ import annotations
 
 import json
+import weakref
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from auditor.features import CharHasher, WordHasher, Words, as_words
 
@@ -94,36 +98,110 @@ def explain(
     strongest first. Pass `matrix` (from `features_of`) and the text's `row` in it to reuse
     features already computed. No word whose key is in `hidden` (personal data) is named, nor
     any n-gram of one."""
-    words = as_words([text])[0]
-    steps = dict(pipeline.steps)  # not named_steps: it builds a Bunch on every access
-    features: FeatureUnion = steps["features"]
-    if matrix is None:
-        matrix, row = features.transform([words]).tocsr(), 0
-    first, last = matrix.indptr[row], matrix.indptr[row + 1]
-    indices, data = matrix.indices[first:last], matrix.data[first:last]
-    coefficients = steps["classify"].estimators_[target].coef_[0]
-    weights = data * coefficients[indices]
-    order = np.argsort(-weights, kind="stable")
-    order = order[weights[order] > 0]
-    # Name only the strongest columns, per block of the union (words first, then characters);
-    # a hashed column can be shared by several n-grams, so some are not this text's to name.
-    candidates = indices[order[: 4 * top]].tolist()
-    names: dict[int, str] = {}
-    offset = 0
-    for kind, block in features.transformer_list:
-        hasher = block.steps[0][1]
-        wanted = {c - offset for c in candidates if offset <= c < offset + hasher.n_features}
-        for column, name in hasher.names(words, wanted, hidden).items():
-            names[offset + column] = name if kind == "words" else f"…{name.strip()}…"
-        offset += hasher.n_features
-    shown: list[str] = []
-    for column in candidates:
-        name = names.get(column, "")
-        if name and name != "……" and name not in shown:
-            shown.append(name)
-        if len(shown) == top:
-            break
-    return shown
+    return Scorer.of(pipeline).explain(as_words([text])[0], target, top, matrix, row, hidden)
+
+
+class Scorer:
+    """A fitted pipeline's predictions as plain array arithmetic, for the engine.
+
+    The pipeline is hashing, TF-IDF and one logistic regression per target, so its probabilities
+    are: hashed counts, sublinear TF times IDF, each block's rows L2-normalised, then one sparse
+    matrix product with every target's coefficients at once and the logistic function. That is
+    what scikit-learn computes, in the same order (`tests/test_classifier.py` asserts the same
+    numbers), without its per-call validation, the feature union's job dispatch and one
+    `predict_proba` per target, which together cost the audit more than the arithmetic did.
+    Training and evaluation use scikit-learn itself."""
+
+    _cache: ClassVar[weakref.WeakKeyDictionary[Pipeline, Scorer]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        features, classify = pipeline.named_steps["features"], pipeline.named_steps["classify"]
+        if not isinstance(features, FeatureUnion) or features.transformer_weights is not None:
+            raise TypeError("not a pipeline build_pipeline() made")
+        self.blocks: list[tuple[str, WordHasher | CharHasher, TfidfTransformer]] = []
+        for name, block in features.transformer_list:
+            hasher, tfidf = (step for _, step in block.steps)
+            if not (isinstance(hasher, WordHasher | CharHasher) and isinstance(tfidf, TfidfTransformer)):
+                raise TypeError("not a pipeline build_pipeline() made")
+            self.blocks.append((name, hasher, tfidf))
+        self.estimators = list(classify.estimators_)
+        for estimator in self.estimators:
+            if list(estimator.classes_) != [0, 1]:
+                raise TypeError("each target must be a binary 0/1 classifier")
+        self.weights = np.ascontiguousarray(np.column_stack([e.coef_[0] for e in self.estimators]))
+        self.intercepts = np.asarray([e.intercept_[0] for e in self.estimators], dtype=np.float64)
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> Scorer:
+        """The pipeline's scorer, built once per fit of the pipeline."""
+        scorer = cls._cache.get(pipeline)
+        estimators = pipeline.named_steps["classify"].estimators_
+        if (
+            scorer is None
+            or len(scorer.estimators) != len(estimators)
+            or any(a is not b for a, b in zip(scorer.estimators, estimators, strict=True))
+        ):
+            scorer = cls._cache[pipeline] = cls(pipeline)
+        return scorer
+
+    def features(self, texts: Texts) -> sp.csr_matrix:
+        """The feature matrix, as the pipeline's feature union makes it."""
+        words = as_words(texts)
+        parts = []
+        for _name, hasher, tfidf in self.blocks:
+            matrix = hasher.transform(words)
+            if tfidf.sublinear_tf:
+                np.log(matrix.data, matrix.data)
+                matrix.data += 1.0
+            if tfidf.use_idf:
+                matrix.data *= tfidf.idf_[matrix.indices]
+            if tfidf.norm == "l2":
+                inplace_csr_row_normalize_l2(matrix)
+            elif tfidf.norm is not None:
+                raise TypeError(f"unsupported TF-IDF norm {tfidf.norm!r}")
+            parts.append(matrix)
+        return sp.hstack(parts, format="csr")
+
+    def probabilities(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """Probability of each target (columns) for each row of a `features` matrix."""
+        return np.asarray(expit(matrix @ self.weights + self.intercepts))
+
+    def explain(
+        self,
+        words: Words,
+        target: int,
+        top: int = 5,
+        matrix: Any = None,
+        row: int = 0,
+        hidden: frozenset[int] = frozenset(),
+    ) -> list[str]:
+        """See `explain`."""
+        if matrix is None:
+            matrix, row = self.features([words]), 0
+        first, last = matrix.indptr[row], matrix.indptr[row + 1]
+        indices, data = matrix.indices[first:last], matrix.data[first:last]
+        weights = data * self.weights[indices, target]
+        order = np.argsort(-weights, kind="stable")
+        order = order[weights[order] > 0]
+        # Name only the strongest columns, per block (words first, then characters); a hashed
+        # column can be shared by several n-grams, so some are not this text's to name.
+        candidates = indices[order[: 4 * top]].tolist()
+        names: dict[int, str] = {}
+        offset = 0
+        for kind, hasher, _tfidf in self.blocks:
+            wanted = {c - offset for c in candidates if offset <= c < offset + hasher.n_features}
+            if wanted:
+                for column, name in hasher.names(words, wanted, hidden).items():
+                    names[offset + column] = name if kind == "words" else f"…{name.strip()}…"
+            offset += hasher.n_features
+        shown: list[str] = []
+        for column in candidates:
+            name = names.get(column, "")
+            if name and name != "……" and name not in shown:
+                shown.append(name)
+            if len(shown) == top:
+                break
+        return shown
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 
-from auditor.classifier import MODEL_VERSION, TRUSTED_TYPES, load, models_dir, probabilities
+from auditor.classifier import MODEL_VERSION, TRUSTED_TYPES, Scorer, features_of, load, models_dir, probabilities
 from auditor.corpus import frozen_test_digest, load_actions, load_decisions, load_split
 from auditor.evaluation import CATEGORIES, evaluate, train
 from auditor.features import CharHasher, WordHasher
@@ -31,6 +31,37 @@ def test_the_saved_model_predicts_exactly_what_training_produces(retrained) -> N
     assert np.array_equal(probabilities(SHIPPED.actions, actions), probabilities(retrained.actions, actions))
     assert np.array_equal(probabilities(SHIPPED.decisions, decisions), probabilities(retrained.decisions, decisions))
     assert SHIPPED.combinations == retrained.combinations
+
+
+def test_the_engines_scorer_computes_exactly_what_scikit_learn_does() -> None:
+    # The engine scores with plain arithmetic (Scorer); evaluation and training use scikit-learn.
+    # The figures evaluate reports are only the engine's if the two agree to the last bit.
+    for pipeline, texts in (
+        (SHIPPED.actions, [a.text for a in load_actions()]),
+        (SHIPPED.decisions, [d.text for d in load_decisions()]),
+    ):
+        scorer = Scorer.of(pipeline)
+        matrix = scorer.features(texts)
+        assert (matrix != features_of(pipeline, texts)).nnz == 0
+        assert np.array_equal(scorer.probabilities(matrix), probabilities(pipeline, texts))
+        assert scorer.probabilities(scorer.features([])).shape == (0, len(scorer.estimators))
+
+
+def test_a_scorer_follows_its_pipeline_when_it_is_fitted_again(retrained) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.base import clone
+
+    pipeline = clone(SHIPPED.decisions)
+    decisions = load_decisions()
+    texts, labels = (
+        [d.text for d in decisions],
+        [[d.extension_without_rationale, d.decision_without_rationale] for d in decisions],
+    )
+    pipeline.fit(texts[:300], labels[:300])
+    first = Scorer.of(pipeline).probabilities(Scorer.of(pipeline).features(texts))
+    pipeline.fit(texts, labels)
+    again = Scorer.of(pipeline).probabilities(Scorer.of(pipeline).features(texts))
+    assert not np.array_equal(first, again)
+    assert np.array_equal(again, probabilities(pipeline, texts))
 
 
 def test_retraining_reproduces_the_metrics(retrained) -> None:  # type: ignore[no-untyped-def]

@@ -39,6 +39,29 @@ def test_a_strongly_contradicted_rule_finding_is_withdrawn() -> None:
     assert "TS001" not in {f.rule_id for f in _with({"missing_timescale": never}).audit(record).findings}
 
 
+def test_contingencies_and_prohibitions_are_judged_only_for_vagueness() -> None:
+    # With every threshold at 0 the model would report every category on every line it reads:
+    # it reads the contingency and the prohibition for vague_action and vague_timescale only, and
+    # never reads history.
+    everything = Combination(confirm=0.0, add=0.0, model_only=0.5)
+    auditor = _with({c: everything for c in ("vague_action", "vague_timescale", "missing_owner", "missing_timescale")})
+    lines = [
+        "SW to visit Child A weekly.",
+        "If Mum does not engage, the SW will continue to monitor.",
+        "Dad not to have unsupervised contact with the children.",
+        "SW visited on 3.3.21 and saw Child A alone.",
+    ]
+    text = "Actions\n" + "".join(f"- {line}\n" for line in lines)
+    findings = auditor.audit(Record(id="p", record_type="plan", plan_type="cp", text=text)).findings
+    by_model: dict[str, set[str]] = {}
+    for f in findings:
+        if f.source.startswith("model:"):
+            by_model.setdefault(f.category.value, set()).add(f.text.strip().rstrip("."))
+    said = [line.rstrip(".") for line in lines]
+    assert by_model["vague_action"] == by_model["vague_timescale"] == set(said[:3])
+    assert by_model["missing_owner"] == by_model["missing_timescale"] == {said[0]}
+
+
 def test_without_a_model_only_rules_speak() -> None:
     text = "Actions\n- Parents to demonstrate that they can meet the children's needs by 30.4.21."
     result = Auditor(models=None).audit(Record(id="p", record_type="plan", plan_type="cin", text=text))

@@ -70,7 +70,9 @@ def test_split_covers_every_item_once_and_the_test_split_is_frozen() -> None:
     ids = [i.id for i in [*ACTIONS, *DECISIONS]]
     assert sorted(SPLIT) == sorted(ids)
     assert frozen_test_digest(SPLIT) == FROZEN_TEST_DIGEST
-    assert Counter(SPLIT.values())["test"] >= 0.13 * len(ids)
+    # Frozen, so its share falls as train and dev grow (415 items: 13% of 3,120, 12% of 3,480); a
+    # test split under a tenth of the corpus would be too small to trust.
+    assert Counter(SPLIT.values())["test"] >= 0.10 * len(ids)
 
 
 def test_new_items_never_join_the_test_split(tmp_path: Path) -> None:
