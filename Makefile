@@ -6,13 +6,16 @@ PYTHON ?= python3
 install:
 	$(PYTHON) -m pip install --quiet -e ".[dev]"
 
+# The service on its embedded SQLite default, with the sample records scored into an audit at
+# start-up (once), and a fresh auditor key printed to read them with.
 run: install
-	$(PYTHON) -m auditor.cli check sample_records/records.jsonl
+	$(PYTHON) -m auditor.cli keys create --role auditor --name "quick start"
+	$(PYTHON) -m auditor.cli serve --samples sample_records/records.jsonl
 
 test: install
-	$(PYTHON) -m ruff check auditor tests
-	$(PYTHON) -m ruff format --check auditor tests
-	$(PYTHON) -m mypy auditor
+	$(PYTHON) -m ruff check auditor api tests
+	$(PYTHON) -m ruff format --check auditor api tests
+	$(PYTHON) -m mypy auditor api
 	$(PYTHON) -m pytest
 
 bench: install

@@ -1,4 +1,4 @@
-"""The command line: `auditor check`, `auditor rules`, `auditor bench`.
+"""The command line: `auditor check`, `auditor rules`, `auditor bench`, `auditor serve`, `auditor keys`.
 
 Input is read and validated whole before anything is scored, so bad input stops the run with a
 message naming the file, row, record id and field, and nothing is written. Output to a file is
@@ -474,6 +474,94 @@ def evaluate(
     except FileNotFoundError:
         _fail("no trained model found: run `auditor train`")
     typer.echo(format_results(measure(models, split_name)))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# The service (the `api` package; imported only by these commands)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    samples: Annotated[
+        Path | None,
+        typer.Option("--samples", help="Score this file of records into an audit at start-up, once."),
+    ] = None,
+) -> None:
+    """Run the audit service (FastAPI on uvicorn). Storage: AUDITOR_DATABASE_URL, else an SQLite
+    file in AUDITOR_DATA_DIR (default ~/.local/share/auditor); migrations run at start-up."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.db import database_url
+
+    url = database_url()
+    if samples is not None and not samples.is_file():
+        _fail(f"{samples}: no such file")
+    typer.echo(
+        f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
+    )
+    uvicorn.run(create_app(url, samples=samples), host=host, port=port, log_level="info")
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+keys_app = typer.Typer(help="Create and revoke the service's API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="auditor, manager or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    team: Annotated[list[str] | None, typer.Option(help="A team a manager may read (repeatable).")] = None,
+) -> None:
+    """Create a key and print it once: it is stored only as a digest."""
+    from sqlalchemy.orm import Session
+
+    from api.db import make_engine, migrate
+    from api.keys import Role, create_key
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail("--role must be auditor, manager or admin")
+    engine = make_engine()
+    migrate(engine)
+    with Session(engine) as s:
+        try:
+            key, row = create_key(s, chosen, name, team)
+        except ValueError as exc:
+            _fail(str(exc))
+        s.commit()
+        typer.echo(
+            f"key {row.id} ({chosen.value}{': ' + ', '.join(t.team for t in row.teams) if row.teams else ''}) for {name}:"
+        )
+    typer.echo(key)
+    typer.echo("Keep it now: it cannot be shown again.", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's number, as `keys create` printed it.")]) -> None:
+    """Revoke a key: it stops working at once."""
+    from sqlalchemy.orm import Session
+
+    from api.db import make_engine, migrate
+    from api.keys import revoke_key
+
+    engine = make_engine()
+    migrate(engine)
+    with Session(engine) as s:
+        if not revoke_key(s, key_id):
+            _fail(f"no live key {key_id}")
+        s.commit()
+    typer.echo(f"key {key_id} revoked")
 
 
 def main() -> None:

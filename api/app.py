@@ -1,0 +1,484 @@
+"""The audit service (issue 4): FastAPI over `auditor`, results kept in the database.
+
+Every read is scoped in the database query: an auditor reads every audit, a manager only the
+records of the teams their key was granted (an audit with none of those is "not found"), and an
+admin key manages keys and reads nothing. Errors name the record id, its position and the
+field, never the submitted text.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
+
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, FindingRow, KeyTeam, make_engine, migrate
+from api.keys import Role, find_key
+from auditor import __version__
+from auditor.engine import Auditor
+from auditor.findings import RecordResult
+from auditor.records import Record
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
+MAX_RECORDS = 5_000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+
+def create_app(database_url: str | None = None, auditor: Auditor | None = None, samples: Path | None = None) -> FastAPI:
+    """The service, on the database at `database_url` (default: `api.db.database_url()`). With
+    `samples`, that file's records are scored into an audit at start-up unless already there."""
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(database_url)
+        migrate(engine)
+        state["engine"] = engine
+        state["sessions"] = sessionmaker(engine, expire_on_commit=False)
+        state["auditor"] = auditor or Auditor()
+        if samples is not None:
+            audit_id, created = load_samples(engine, state["auditor"], samples)
+            logger.info("sample records %s as audit %s", "scored" if created else "already stored", audit_id)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="auditor",
+        version=__version__,
+        description="Scores children's social care records for the recording weaknesses inspectors cite.",
+        lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN; the service makes no outside request,
+        # so /docs is rendered here from the same OpenAPI schema.
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_docs_page(app.openapi()))
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
+        body: dict[str, Any] = {"error": error.code, "message": error.message}
+        if error.errors:
+            body["errors"] = error.errors
+        return JSONResponse(body, status_code=error.status)
+
+    def session() -> Iterator[Session]:
+        with state["sessions"]() as s:
+            yield s
+
+    def caller(
+        s: Annotated[Session, Depends(session)], authorization: Annotated[str | None, Header()] = None
+    ) -> ApiKey:
+        scheme, _, key = (authorization or "").partition(" ")
+        row = find_key(s, key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        if row is None:
+            raise HTTPException(
+                401, "a valid API key is needed: Authorization: Bearer KEY", {"WWW-Authenticate": "Bearer"}
+            )
+        return row
+
+    def reader(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
+        if key.role not in (Role.auditor, Role.manager):
+            raise ApiError(403, "forbidden", "this key may not read audits")
+        return key
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        try:
+            with state["engine"].connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any database failure means not ready
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok", "versions": _versions(state["auditor"])})
+
+    @app.get("/v1/rules", tags=["rules"])
+    def rules(_key: Annotated[ApiKey, Depends(caller)]) -> list[dict[str, Any]]:
+        return [_rule(r) for r in state["auditor"].rules]
+
+    @app.get("/v1/rules/{rule_id}", tags=["rules"])
+    def rule(rule_id: str, _key: Annotated[ApiKey, Depends(caller)]) -> dict[str, Any]:
+        found = state["auditor"].rules.by_id.get(rule_id.upper())
+        if found is None:
+            raise ApiError(404, "not_found", f"no rule {rule_id!r}")
+        return _rule(found)
+
+    @app.post("/v1/audits", tags=["audits"], status_code=201)
+    async def submit(
+        request: Request,
+        key: Annotated[ApiKey, Depends(caller)],
+        s: Annotated[Session, Depends(session)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        if key.role != Role.auditor:
+            raise ApiError(403, "forbidden", "only an auditor's key may submit records")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise ApiError(415, "unsupported_media_type", "send the batch as application/json")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
+        records = _parse_batch(body)
+        request_digest = hashlib.sha256(body).hexdigest()
+        if idempotency_key is not None:
+            earlier = s.scalars(
+                select(Audit).where(Audit.submitted_by == key.id, Audit.idempotency_key == idempotency_key)
+            ).first()
+            if earlier is not None:
+                if earlier.request_digest != request_digest:
+                    raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different batch")
+                return JSONResponse(_audit_body(s, earlier, key, with_records=True), status_code=200)
+        audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
+        return JSONResponse(_audit_body(s, audit, key, with_records=True), status_code=201)
+
+    @app.get("/v1/audits", tags=["audits"])
+    def audits(
+        key: Annotated[ApiKey, Depends(reader)],
+        s: Annotated[Session, Depends(session)],
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        query = _visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset)
+        found = list(s.scalars(query))
+        s.add(AccessLog(key_id=key.id, audit_id=None, action="list_audits"))
+        s.commit()
+        return {"items": [_audit_body(s, a, key) for a in found], "limit": limit, "offset": offset}
+
+    @app.get("/v1/audits/{audit_id}", tags=["audits"])
+    def audit(
+        audit_id: str, key: Annotated[ApiKey, Depends(reader)], s: Annotated[Session, Depends(session)]
+    ) -> dict[str, Any]:
+        found = _one_audit(s, key, audit_id)
+        return _audit_body(s, found, key)
+
+    @app.get("/v1/audits/{audit_id}/records", tags=["audits"])
+    def audit_records(
+        audit_id: str,
+        key: Annotated[ApiKey, Depends(reader)],
+        s: Annotated[Session, Depends(session)],
+        team: str | None = None,
+        worker: str | None = None,
+        grade: str | None = None,
+        category: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        _one_audit(s, key, audit_id)
+        query = _visible_records(key).where(AuditRecord.audit_id == audit_id)
+        if team is not None:
+            query = query.where(AuditRecord.team == team)
+        if worker is not None:
+            query = query.where(AuditRecord.worker == worker)
+        if grade is not None:
+            query = query.where(AuditRecord.grade == grade)
+        if category is not None:
+            query = query.where(
+                exists().where(FindingRow.audit_record_id == AuditRecord.id, FindingRow.category == category)
+            )
+        total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = s.scalars(query.order_by(AuditRecord.position).limit(limit).offset(offset))
+        return {"items": [_record_body(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+    def _one_audit(s: Session, key: ApiKey, audit_id: str) -> Audit:
+        found: Audit | None = s.scalars(_visible_audits(key).where(Audit.id == audit_id)).first()
+        if found is None:
+            raise ApiError(404, "not_found", "no such audit, or none of it is yours to read")
+        s.add(AccessLog(key_id=key.id, audit_id=audit_id, action="read_audit"))
+        s.commit()
+        return found
+
+    return app
+
+
+def score_and_store(
+    s: Session,
+    auditor: Auditor,
+    records: list[Record],
+    submitted_by: int,
+    idempotency_key: str | None,
+    request_digest: str,
+) -> Audit:
+    """Score the records and store the audit with every result, in one transaction."""
+    results = list(auditor.audit_many(records))
+    audit = Audit(
+        id=str(uuid.uuid4()),
+        submitted_by=submitted_by,
+        idempotency_key=idempotency_key,
+        request_digest=request_digest,
+        status="done",
+        record_count=len(records),
+        versions=_versions(auditor),
+    )
+    s.add(audit)
+    s.flush()
+    for position, (record, result) in enumerate(zip(records, results, strict=True)):
+        s.add(_stored(audit.id, position, record, result))
+    s.commit()
+    return audit
+
+
+SAMPLES_KEY = "sample-records"
+
+
+def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
+    """Score the sample records into an audit once (the quick start's data): (audit id, whether
+    it was created now). Submitted by a key that is revoked at once: nobody holds it."""
+    from api.keys import create_key, revoke_key
+    from auditor.records import read_batch
+
+    with Session(engine) as s:
+        existing = s.scalars(select(Audit).where(Audit.idempotency_key == SAMPLES_KEY)).first()
+        if existing is not None:
+            return existing.id, False
+        records = [record for _file, _row, record in read_batch([path])]
+        _plain, owner = create_key(s, Role.auditor, "sample records loader")
+        revoke_key(s, owner.id)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        audit = score_and_store(s, auditor, records, owner.id, SAMPLES_KEY, digest)
+        return audit.id, True
+
+
+def _teams_of(key: ApiKey) -> Select[Any]:
+    return select(KeyTeam.team).where(KeyTeam.key_id == key.id)
+
+
+def _visible_records(key: ApiKey) -> Select[Any]:
+    query = select(AuditRecord)
+    if key.role == Role.manager:
+        query = query.where(AuditRecord.team.in_(_teams_of(key)))
+    return query
+
+
+def _visible_audits(key: ApiKey) -> Select[Any]:
+    query = select(Audit)
+    if key.role == Role.manager:
+        query = query.where(exists().where(AuditRecord.audit_id == Audit.id, AuditRecord.team.in_(_teams_of(key))))
+    return query
+
+
+def _parse_batch(body: bytes) -> list[Record]:
+    """The batch's records, or an ApiError naming every bad record's id, position and field."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(
+            400, "invalid_json", f"the body is not valid JSON (at character {getattr(error, 'pos', 0)})"
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("records"), list):
+        raise ApiError(422, "invalid_batch", 'the body must be an object with a "records" list')
+    items = payload["records"]
+    if set(payload) - {"records"}:
+        raise ApiError(422, "invalid_batch", f"unknown field(s): {', '.join(sorted(set(payload) - {'records'}))}")
+    if not items:
+        raise ApiError(422, "invalid_batch", "the batch has no records")
+    if len(items) > MAX_RECORDS:
+        raise ApiError(422, "too_many_records", f"{len(items):,} records; at most {MAX_RECORDS:,} per batch")
+    records: list[Record] = []
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for position, item in enumerate(items):
+        record_id = item.get("id") if isinstance(item, dict) else None
+        name = str(record_id) if isinstance(record_id, str | int) else None
+        try:
+            record = Record.model_validate(item)
+        except ValidationError as error:
+            for problem in error.errors(include_input=False, include_url=False):
+                field = ".".join(str(part) for part in problem["loc"]) or None
+                errors.append({"index": position, "record_id": name, "field": field, "error": problem["msg"]})
+            continue
+        if record.id in seen:
+            errors.append(
+                {
+                    "index": position,
+                    "record_id": record.id,
+                    "field": "id",
+                    "error": f"duplicate id (also at index {seen[record.id]})",
+                }
+            )
+            continue
+        seen[record.id] = position
+        records.append(record)
+    if errors:
+        raise ApiError(422, "invalid_records", f"{len(errors)} problem(s); nothing was stored", errors)
+    return records
+
+
+def _stored(audit_id: str, position: int, record: Record, result: RecordResult) -> AuditRecord:
+    row = AuditRecord(
+        audit_id=audit_id,
+        position=position,
+        record_id=record.id,
+        record_type=record.record_type.value,
+        plan_type=record.plan_type.value if record.plan_type else None,
+        team=record.team,
+        worker=record.worker,
+        child_id=record.child_id,
+        la_code=record.la_code,
+        recorded_at=record.recorded_at.isoformat() if record.recorded_at else None,
+        plan_start_date=record.plan_start_date.isoformat() if record.plan_start_date else None,
+        text=record.text,
+        score=result.score,
+        grade=result.grade.value,
+    )
+    row.findings = [
+        FindingRow(
+            rule_id=f.rule_id,
+            category=f.category.value,
+            severity=f.severity.value,
+            start=f.start,
+            end=f.end,
+            text=f.text,
+            message=f.message,
+            suggestion=f.suggestion,
+            citation=f.citation,
+            source=f.source,
+            confidence=f.confidence,
+            explanation=f.explanation,
+        )
+        for f in result.findings
+    ]
+    return row
+
+
+def _record_body(row: AuditRecord) -> dict[str, Any]:
+    return {
+        "id": row.record_id,
+        "record_type": row.record_type,
+        "plan_type": row.plan_type,
+        "team": row.team,
+        "worker": row.worker,
+        "score": row.score,
+        "grade": row.grade,
+        "findings": [
+            {
+                "finding_id": f.id,
+                "rule_id": f.rule_id,
+                "category": f.category,
+                "severity": f.severity,
+                "start": f.start,
+                "end": f.end,
+                "text": f.text,
+                "message": f.message,
+                "suggestion": f.suggestion,
+                "citation": f.citation,
+                "source": f.source,
+                "confidence": f.confidence,
+            }
+            for f in row.findings
+        ],
+    }
+
+
+def _audit_body(s: Session, audit: Audit, key: ApiKey, with_records: bool = False) -> dict[str, Any]:
+    """An audit's summary over the records this key may read."""
+    rows: list[AuditRecord] = list(
+        s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
+    )
+    scores = [r.score for r in rows if r.score is not None]
+    body: dict[str, Any] = {
+        "id": audit.id,
+        "created_at": _iso(audit.created_at),
+        "status": audit.status,
+        "records": len(rows),
+        "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
+        "grades": dict(sorted(Counter(r.grade for r in rows if r.grade).items())),
+        "findings_by_category": dict(sorted(Counter(f.category for r in rows for f in r.findings).items())),
+        "versions": audit.versions,
+        "links": {"self": f"/v1/audits/{audit.id}", "records": f"/v1/audits/{audit.id}/records"},
+    }
+    if with_records:
+        body["results"] = [_record_body(r) for r in rows]
+    return body
+
+
+_TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
+
+
+def _docs_page(schema: dict[str, Any]) -> str:
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            parameters = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "type": p.get("schema", {}).get("type", ""),
+                }
+                for p in op.get("parameters", [])
+            ]
+            operations.append(
+                {
+                    "id": op.get("operationId", f"{method}-{path}"),
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "parameters": parameters,
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
+    info = schema.get("info", {})
+    return _TEMPLATES.get_template("docs.html").render(
+        title=info.get("title", ""),
+        version=info.get("version", ""),
+        description=info.get("description", ""),
+        operations=operations,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    """UTC, with its offset (SQLite hands back naive datetimes; they were stored as UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _rule(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "category": rule.category.value,
+        "severity": rule.severity.value,
+        "applies_to": [t.value for t in rule.applies_to],
+        "description": rule.description,
+        "message": rule.message,
+        "suggestion": rule.suggestion,
+        "citation": str(rule.citation),
+    }
+
+
+def _versions(auditor: Auditor) -> dict[str, str]:
+    models = auditor.models
+    return {
+        "auditor": __version__,
+        "rules": auditor.rules.version(),
+        "model": models.version if models is not None else "off",
+    }

@@ -1,0 +1,174 @@
+"""The service's storage: SQLAlchemy 2 tables, the database URL, and Alembic migrations, which
+run at start-up (`migrate`). SQLite in a file by default; `AUDITOR_DATABASE_URL` selects another
+database (PostgreSQL in production)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def data_dir() -> Path:
+    """Where the embedded database lives: AUDITOR_DATA_DIR, else the user's data directory."""
+    configured = os.environ.get("AUDITOR_DATA_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "auditor"
+
+
+def database_url() -> str:
+    """AUDITOR_DATABASE_URL, else an SQLite file in `data_dir()`."""
+    url = os.environ.get("AUDITOR_DATABASE_URL")
+    if url:
+        return url
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'auditor.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database's schema to the newest migration (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    teams: Mapped[list[KeyTeam]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class KeyTeam(Base):
+    """A team a manager's key may read."""
+
+    __tablename__ = "key_teams"
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    team: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Audit(Base):
+    __tablename__ = "audits"
+    __table_args__ = (UniqueConstraint("submitted_by", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    record_count: Mapped[int] = mapped_column(Integer)
+    versions: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class AuditRecord(Base):
+    """One submitted record and, once scored, its score and grade."""
+
+    __tablename__ = "audit_records"
+    __table_args__ = (UniqueConstraint("audit_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[str] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    record_id: Mapped[str] = mapped_column(String(200))
+    record_type: Mapped[str] = mapped_column(String(20))
+    plan_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    child_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    la_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    recorded_at: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    plan_start_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    findings: Mapped[list[FindingRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="FindingRow.id"
+    )
+
+
+class FindingRow(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_record_id: Mapped[int] = mapped_column(ForeignKey("audit_records.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(10), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str] = mapped_column(Text)
+    citation: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(60))
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AccessLog(Base):
+    """Who read which audit, and when."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    audit_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(40))

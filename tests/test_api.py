@@ -1,0 +1,285 @@
+"""The audit service over HTTP: keys, submission, scoped reads, bad input, on SQLite and (when
+AUDITOR_TEST_DATABASE_URL is set) on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from api.db import AccessLog, Audit, AuditRecord, make_engine, migrate
+from api.keys import Role, create_key
+from auditor.engine import Auditor
+from auditor.records import MAX_TEXT_CHARS, Record
+
+AUDITOR = Auditor()  # shared: loading the rules and the model once keeps the suite quick
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'auditor.db'}"
+        return
+    url = os.environ["AUDITOR_TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)  # a clean schema for every test: migrations build it again
+    engine.dispose()
+    yield url
+
+
+class Service:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        migrate(self.engine)
+        self.client = TestClient(create_app(url, auditor=AUDITOR))
+        self.client.__enter__()
+
+    def key(self, role: Role, teams: list[str] | None = None) -> dict[str, str]:
+        with Session(self.engine) as s:
+            key, _row = create_key(s, role, f"test {role}", teams)
+            s.commit()
+        return {"Authorization": f"Bearer {key}"}
+
+    def count(self, table: Any) -> int:
+        with Session(self.engine) as s:
+            return s.scalar(select(func.count()).select_from(table)) or 0
+
+
+@pytest.fixture
+def service(database_url: str) -> Iterator[Service]:
+    running = Service(database_url)
+    yield running
+    running.client.__exit__(None, None, None)
+    running.engine.dispose()
+
+
+def _records(*teams: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"r{n}",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "team": team,
+            "worker": f"w{n}",
+            "text": "Actions\n- Mum to engage with services.\n- SW to visit weekly.",
+        }
+        for n, team in enumerate(teams)
+    ]
+
+
+def test_health_and_readiness(service: Service) -> None:
+    assert service.client.get("/healthz").json() == {"status": "ok"}
+    ready = service.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    assert ready.json()["versions"]["model"] == AUDITOR.models.version  # type: ignore[union-attr]
+
+
+def test_every_v1_endpoint_needs_a_live_key(service: Service) -> None:
+    for path in ("/v1/rules", "/v1/rules/TS001", "/v1/audits", "/v1/audits/x", "/v1/audits/x/records"):
+        assert service.client.get(path).status_code == 401
+        assert service.client.get(path, headers={"Authorization": "Bearer aud_wrong"}).status_code == 401
+    assert service.client.post("/v1/audits", json={"records": _records("A")}).status_code == 401
+
+
+def test_the_rule_catalogue_carries_citations(service: Service) -> None:
+    headers = service.key(Role.auditor)
+    rules = service.client.get("/v1/rules", headers=headers).json()
+    assert {r["id"] for r in rules} == {r.id for r in AUDITOR.rules}
+    one = service.client.get("/v1/rules/ts001", headers=headers).json()
+    assert one["category"] == "missing_timescale"
+    assert one["citation"] == str(AUDITOR.rules.by_id["TS001"].citation) and "Ofsted" in one["citation"]
+    assert service.client.get("/v1/rules/XX999", headers=headers).status_code == 404
+
+
+def test_a_submitted_batch_is_scored_stored_and_read_back(service: Service) -> None:
+    headers = service.key(Role.auditor)
+    response = service.client.post("/v1/audits", json={"records": _records("A", "B")}, headers=headers)
+    assert response.status_code == 201
+    body = response.json()
+    expected = [AUDITOR.audit(Record(**r)) for r in _records("A", "B")]
+    assert [r["score"] for r in body["results"]] == [e.score for e in expected]
+    assert [[f["rule_id"] for f in r["findings"]] for r in body["results"]] == [
+        [f.rule_id for f in e.findings] for e in expected
+    ]
+    listed = service.client.get("/v1/audits", headers=headers).json()["items"]
+    assert [a["id"] for a in listed] == [body["id"]]
+    again = service.client.get(f"/v1/audits/{body['id']}", headers=headers).json()
+    assert again["records"] == 2 and again["grades"] == body["grades"]
+    records = service.client.get(f"/v1/audits/{body['id']}/records", headers=headers, params={"team": "B"}).json()
+    assert records["total"] == 1 and records["items"][0]["team"] == "B"
+    vague = service.client.get(
+        f"/v1/audits/{body['id']}/records", headers=headers, params={"category": "vague_action"}
+    ).json()
+    assert vague["total"] == sum(1 for e in expected if any(f.category.value == "vague_action" for f in e.findings))
+
+
+def test_a_manager_reads_only_their_teams(service: Service) -> None:
+    auditor = service.key(Role.auditor)
+    manager_a = service.key(Role.manager, ["A"])
+    mixed = service.client.post("/v1/audits", json={"records": _records("A", "B")}, headers=auditor).json()
+    only_b = service.client.post("/v1/audits", json={"records": _records("B", "B")}, headers=auditor).json()
+    listed = service.client.get("/v1/audits", headers=manager_a).json()["items"]
+    assert [a["id"] for a in listed] == [mixed["id"]] and listed[0]["records"] == 1
+    assert service.client.get(f"/v1/audits/{only_b['id']}", headers=manager_a).status_code == 404
+    assert service.client.get(f"/v1/audits/{only_b['id']}/records", headers=manager_a).status_code == 404
+    records = service.client.get(f"/v1/audits/{mixed['id']}/records", headers=manager_a).json()
+    assert {r["team"] for r in records["items"]} == {"A"}
+    team_b = service.client.get(f"/v1/audits/{mixed['id']}/records", headers=manager_a, params={"team": "B"}).json()
+    assert team_b["total"] == 0
+    assert service.client.post("/v1/audits", json={"records": _records("A")}, headers=manager_a).status_code == 403
+    with Session(service.engine) as s:
+        logged = s.scalars(select(AccessLog.audit_id).where(AccessLog.action == "read_audit")).all()
+    assert mixed["id"] in logged
+
+
+def test_an_admin_key_reads_no_audit(service: Service) -> None:
+    auditor = service.key(Role.auditor)
+    made = service.client.post("/v1/audits", json={"records": _records("A")}, headers=auditor).json()
+    admin = service.key(Role.admin)
+    assert service.client.get(f"/v1/audits/{made['id']}", headers=admin).status_code == 403
+    assert service.client.get("/v1/audits", headers=admin).status_code == 403
+
+
+def test_a_retried_submission_returns_the_first_audit(service: Service) -> None:
+    headers = {**service.key(Role.auditor), "Idempotency-Key": "batch-1"}
+    first = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers)
+    second = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers)
+    assert first.status_code == 201 and second.status_code == 200
+    assert second.json()["id"] == first.json()["id"]
+    assert service.count(Audit) == 1
+    other = service.client.post("/v1/audits", json={"records": _records("B")}, headers=headers)
+    assert other.status_code == 409 and service.count(Audit) == 1
+
+
+@pytest.mark.parametrize(
+    ("records", "status", "field"),
+    [
+        ([{"id": "a1", "record_type": "memo", "text": "x"}], 422, "record_type"),
+        ([{"id": "a1", "record_type": "plan", "text": "x", "recorded_at": "31.02.21"}], 422, "recorded_at"),
+        (
+            [{"id": "a1", "record_type": "plan", "text": "x"}, {"id": "a1", "record_type": "plan", "text": "y"}],
+            422,
+            "id",
+        ),
+        ([{"id": "a1", "record_type": "plan", "text": "x" * (MAX_TEXT_CHARS + 1)}], 422, "text"),
+        ([], 422, None),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_stored(
+    service: Service, records: list[dict[str, Any]], status: int, field: str | None
+) -> None:
+    headers = service.key(Role.auditor)
+    secret = "Sarah Smith lives at 1 High Street"
+    for record in records:
+        record["text"] = record["text"] if len(record["text"]) > 10 else secret
+    response = service.client.post("/v1/audits", json={"records": records}, headers=headers)
+    assert response.status_code == status
+    assert secret not in response.text  # errors never echo record text
+    if field is not None:
+        problem = response.json()["errors"][-1]
+        assert problem["record_id"] == "a1" and problem["field"] == field
+    assert service.count(Audit) == 0 and service.count(AuditRecord) == 0
+
+
+def test_wrong_content_type_too_many_records_and_bad_json(service: Service) -> None:
+    headers = service.key(Role.auditor)
+    form = service.client.post("/v1/audits", content=b"records=1", headers={**headers, "Content-Type": "text/plain"})
+    assert form.status_code == 415
+    broken = service.client.post(
+        "/v1/audits", content=b'{"records": [', headers={**headers, "Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400
+    many = [{"id": f"r{n}", "record_type": "plan", "text": "x"} for n in range(5_001)]
+    assert service.client.post("/v1/audits", json={"records": many}, headers=headers).status_code == 422
+    assert service.count(Audit) == 0
+
+
+def test_a_revoked_key_stops_working(service: Service) -> None:
+    from api.db import ApiKey
+    from api.keys import revoke_key
+
+    headers = service.key(Role.auditor)
+    assert service.client.get("/v1/rules", headers=headers).status_code == 200
+    with Session(service.engine) as s:
+        key_id = s.scalars(select(ApiKey.id)).one()
+        assert revoke_key(s, key_id)
+        s.commit()
+    assert service.client.get("/v1/rules", headers=headers).status_code == 401
+
+
+def test_migrations_run_twice_without_harm(service: Service) -> None:
+    migrate(service.engine)
+    assert service.client.get("/readyz").status_code == 200
+
+
+def test_the_api_reference_is_served_without_outside_requests(service: Service) -> None:
+    import re
+
+    schema = service.client.get("/openapi.json").json()
+    page = service.client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for path in schema["paths"]:
+        assert f"<code>{path}</code>" in page.text
+    # Nothing is loaded from elsewhere: no script at all, and every link stays on the service.
+    assert "<script" not in page.text
+    assert all(
+        not url.startswith(("http:", "https:", "//")) for url in re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    )
+    assert service.client.get("/redoc").status_code == 404
+
+
+def test_sample_records_are_scored_once(database_url: str) -> None:
+    from api.app import load_samples
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    samples = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
+    first, created = load_samples(engine, AUDITOR, samples)
+    again, created_again = load_samples(engine, AUDITOR, samples)
+    assert created and not created_again and first == again
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(AuditRecord)) == len(samples.read_text().splitlines())
+    engine.dispose()
+
+
+def test_keys_are_created_printed_once_and_revoked_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AUDITOR_DATA_DIR": str(tmp_path), "AUDITOR_MODEL": "off"}
+    env.pop("AUDITOR_DATABASE_URL", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "auditor.cli", *args], capture_output=True, text=True, env=env)
+
+    made = run("keys", "create", "--role", "manager", "--team", "Team A", "--name", "Ann")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    assert key.startswith("aud_") and len(key) > 40
+    engine = make_engine(f"sqlite:///{tmp_path / 'auditor.db'}")
+    with Session(engine) as s:
+        from api.db import ApiKey
+        from api.keys import find_key
+
+        found = find_key(s, key)
+        assert found is not None and [t.team for t in found.teams] == ["Team A"]
+        assert key not in {row.digest for row in s.scalars(select(ApiKey))}  # only its digest is stored
+        key_id = found.id
+    assert run("keys", "create", "--role", "manager", "--name", "no team").returncode == 2
+    assert run("keys", "create", "--role", "owner", "--name", "x").returncode == 2
+    assert run("keys", "revoke", str(key_id)).returncode == 0
+    assert run("keys", "revoke", str(key_id)).returncode == 2
+    with Session(engine) as s:
+        assert find_key(s, key) is None
+    engine.dispose()
