@@ -9,6 +9,7 @@ field, never the submitted text.
 import hashlib
 import json
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
 from api.db import AccessLog, ApiKey, Audit, AuditRecord, FindingRow, KeyTeam, make_engine, migrate
+from api.jobs import Worker, progress
 from api.keys import Role, find_key
 from auditor import __version__
 from auditor.engine import Auditor
@@ -33,8 +35,8 @@ from auditor.findings import RecordResult
 from auditor.records import Record
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
-logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
 MAX_RECORDS = 5_000
+logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
 
 
 class ApiError(Exception):
@@ -43,9 +45,16 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
 
 
-def create_app(database_url: str | None = None, auditor: Auditor | None = None, samples: Path | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None,
+    auditor: Auditor | None = None,
+    samples: Path | None = None,
+    sync_limit: int | None = None,
+) -> FastAPI:
     """The service, on the database at `database_url` (default: `api.db.database_url()`). With
-    `samples`, that file's records are scored into an audit at start-up unless already there."""
+    `samples`, that file's records are scored into an audit at start-up unless already there. A
+    batch of more than `sync_limit` records (default AUDITOR_SYNC_LIMIT, else 100) is stored and
+    answered `202`; the job worker scores it."""
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -55,10 +64,14 @@ def create_app(database_url: str | None = None, auditor: Auditor | None = None, 
         state["engine"] = engine
         state["sessions"] = sessionmaker(engine, expire_on_commit=False)
         state["auditor"] = auditor or Auditor()
+        state["sync_limit"] = sync_limit if sync_limit is not None else int(os.environ.get("AUDITOR_SYNC_LIMIT", "100"))
         if samples is not None:
             audit_id, created = load_samples(engine, state["auditor"], samples)
             logger.info("sample records %s as audit %s", "scored" if created else "already stored", audit_id)
+        worker = state["worker"] = Worker(engine, state["auditor"])
+        worker.start()  # resumes any job a stopped process left unfinished
         yield
+        worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -156,7 +169,15 @@ def create_app(database_url: str | None = None, auditor: Auditor | None = None, 
             if earlier is not None:
                 if earlier.request_digest != request_digest:
                     raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different batch")
-                return JSONResponse(_audit_body(s, earlier, key, with_records=True), status_code=200)
+                return JSONResponse(
+                    _audit_body(s, earlier, key, with_records=earlier.status == "done"), status_code=200
+                )
+        if len(records) > state["sync_limit"]:
+            audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest, now=False)
+            state["worker"].wake()
+            return JSONResponse(
+                _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
+            )
         audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
         return JSONResponse(_audit_body(s, audit, key, with_records=True), status_code=201)
 
@@ -226,15 +247,17 @@ def score_and_store(
     submitted_by: int,
     idempotency_key: str | None,
     request_digest: str,
+    now: bool = True,
 ) -> Audit:
-    """Score the records and store the audit with every result, in one transaction."""
-    results = list(auditor.audit_many(records))
+    """Store the audit with every record in one transaction: scored now, or (`now=False`) queued
+    unscored for the job worker."""
+    results: list[RecordResult | None] = list(auditor.audit_many(records)) if now else [None] * len(records)
     audit = Audit(
         id=str(uuid.uuid4()),
         submitted_by=submitted_by,
         idempotency_key=idempotency_key,
         request_digest=request_digest,
-        status="done",
+        status="done" if now else "queued",
         record_count=len(records),
         versions=_versions(auditor),
     )
@@ -332,8 +355,9 @@ def _parse_batch(body: bytes) -> list[Record]:
     return records
 
 
-def _stored(audit_id: str, position: int, record: Record, result: RecordResult) -> AuditRecord:
-    row = AuditRecord(
+def _stored(audit_id: str, position: int, record: Record, result: RecordResult | None) -> AuditRecord:
+    """A record's row; with its results, or unscored (score NULL) for the job worker."""
+    return AuditRecord(
         audit_id=audit_id,
         position=position,
         record_id=record.id,
@@ -346,11 +370,17 @@ def _stored(audit_id: str, position: int, record: Record, result: RecordResult) 
         recorded_at=record.recorded_at.isoformat() if record.recorded_at else None,
         plan_start_date=record.plan_start_date.isoformat() if record.plan_start_date else None,
         text=record.text,
-        score=result.score,
-        grade=result.grade.value,
+        score=result.score if result else None,
+        grade=result.grade.value if result else None,
+        findings=finding_rows(None, result) if result else [],
     )
-    row.findings = [
+
+
+def finding_rows(audit_record_id: int | None, result: RecordResult) -> list[FindingRow]:
+    """A record's findings as rows (attached to their record by the caller, or by id)."""
+    return [
         FindingRow(
+            audit_record_id=audit_record_id,
             rule_id=f.rule_id,
             category=f.category.value,
             severity=f.severity.value,
@@ -366,7 +396,6 @@ def _stored(audit_id: str, position: int, record: Record, result: RecordResult) 
         )
         for f in result.findings
     ]
-    return row
 
 
 def _record_body(row: AuditRecord) -> dict[str, Any]:
@@ -408,6 +437,8 @@ def _audit_body(s: Session, audit: Audit, key: ApiKey, with_records: bool = Fals
         "id": audit.id,
         "created_at": _iso(audit.created_at),
         "status": audit.status,
+        "progress": progress(s, audit.id) if audit.status != "done" else None,
+        "error": audit.error,
         "records": len(rows),
         "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
         "grades": dict(sorted(Counter(r.grade for r in rows if r.grade).items())),

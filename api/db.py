@@ -115,6 +115,7 @@ class Audit(Base):
     status: Mapped[str] = mapped_column(String(20))
     record_count: Mapped[int] = mapped_column(Integer)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class AuditRecord(Base):

@@ -158,11 +158,13 @@ class _Progress:
         self.streaming = False  # jsonl to standard output: each record is written as it is scored
         self.writing = False  # buffered output is being written to standard output
         self.records = 0  # records written so far, when streaming
+        self.handed = 0  # records handed to the writer (one more than written while it writes)
 
     def counted(self, results: Iterable[RecordResult]) -> Iterator[RecordResult]:
         """`results`, counting each one once the writer has written it (the jsonl writer writes
         and flushes a record before it asks for the next)."""
         for result in results:
+            self.handed += 1
             yield result
             self.records += 1
 
@@ -172,6 +174,10 @@ class _Progress:
             return (
                 f"the first {self.records} {noun} already written to standard output (the next may be partly written)"
             )
+        if self.streaming and self.handed:
+            # A record is counted when the writer asks for the next one, just after it is flushed:
+            # an interruption between the two finds one record on standard output and none counted.
+            return "no record had been completely written to standard output (the first may be partly written)"
         if self.writing:
             return "standard output may hold part of the results"
         return "nothing was written"

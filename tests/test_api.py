@@ -283,3 +283,168 @@ def test_keys_are_created_printed_once_and_revoked_from_the_command_line(tmp_pat
     with Session(engine) as s:
         assert find_key(s, key) is None
     engine.dispose()
+
+
+def _sample_batch(copies: int) -> list[dict[str, Any]]:
+    import json
+
+    path = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
+    samples = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [{**r, "id": f"{r['id']}-{n}"} for n in range(copies) for r in samples]
+
+
+def _wait(condition: Any, seconds: float = 60.0) -> Any:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+RULES_ONLY = Auditor(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
+
+
+def _stored_once(engine: Any, audit_id: str, batch: list[dict[str, Any]], reference: Auditor = AUDITOR) -> None:
+    """Every record of the audit scored, each exactly once, with what `auditor check` finds."""
+    from api.db import FindingRow
+
+    with Session(engine) as s:
+        rows = {r.record_id: r for r in s.scalars(select(AuditRecord).where(AuditRecord.audit_id == audit_id))}
+        assert len(rows) == len(batch) and all(r.score is not None for r in rows.values())
+        findings = s.execute(
+            select(AuditRecord.record_id, FindingRow.rule_id, FindingRow.start, FindingRow.end)
+            .join(FindingRow, FindingRow.audit_record_id == AuditRecord.id)
+            .where(AuditRecord.audit_id == audit_id)
+        ).all()
+    stored: dict[str, list[tuple[str, int, int]]] = {}
+    for record_id, rule_id, start, end in findings:
+        stored.setdefault(record_id, []).append((rule_id, start, end))
+    for item in batch[:36] + batch[-36:]:  # every sample record, in the first and the last copy
+        expected = reference.audit(Record(**item))
+        assert rows[item["id"]].score == expected.score
+        assert sorted(stored.get(item["id"], [])) == sorted((f.rule_id, f.start, f.end) for f in expected.findings)
+    assert sum(len(v) for v in stored.values()) == len(set(findings))  # no finding stored twice
+
+
+def test_a_large_batch_is_stored_answered_202_and_scored_by_the_worker(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine)
+    client = TestClient(create_app(database_url, auditor=AUDITOR, sync_limit=10))
+    with client:
+        with Session(engine) as s:
+            key, _row = create_key(s, Role.auditor, "jobs")
+            s.commit()
+        headers = {"Authorization": f"Bearer {key}"}
+        batch = _sample_batch(2)
+        response = client.post("/v1/audits", json={"records": batch}, headers=headers)
+        assert response.status_code == 202
+        location = response.headers["location"]
+        assert response.json()["status"] in ("queued", "running", "done") and "results" not in response.json()
+        done = _wait(lambda: client.get(location, headers=headers).json()["status"] == "done")
+        assert done
+        assert client.get(location, headers=headers).json()["records"] == len(batch)
+    _stored_once(engine, location.rsplit("/", 1)[1], batch)
+    engine.dispose()
+
+
+def test_a_job_that_cannot_be_scored_fails_and_says_where_without_text(database_url: str) -> None:
+    class Broken(Auditor):
+        def audit_many(self, records: Any, batch_size: int = 64) -> Any:
+            raise RuntimeError("engine fault")
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    broken = Broken(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
+    with TestClient(create_app(database_url, auditor=broken, sync_limit=1)) as client:
+        with Session(engine) as s:
+            key, _row = create_key(s, Role.auditor, "jobs")
+            s.commit()
+        headers = {"Authorization": f"Bearer {key}"}
+        made = client.post("/v1/audits", json={"records": _records("A", "B")}, headers=headers)
+        assert made.status_code == 202
+        audit = _wait(
+            lambda: (a := client.get(made.headers["location"], headers=headers).json())["status"] == "failed" and a
+        )
+        assert "RuntimeError" in audit["error"] and "'r0'" in audit["error"]
+        assert "engage" not in audit["error"]
+    engine.dispose()
+
+
+def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_url: str, tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "AUDITOR_DATABASE_URL": database_url,
+        "AUDITOR_SYNC_LIMIT": "10",
+        "AUDITOR_MODEL": "off",  # the rules alone: the job still takes seconds, and the check below is exact
+    }
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as s:
+        key, _row = create_key(s, Role.auditor, "jobs")
+        s.commit()
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "auditor.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait(up, 120)
+        return process
+
+    def scored(audit_id: str) -> int:
+        with Session(engine) as s:
+            return (
+                s.scalar(select(func.count()).where(AuditRecord.audit_id == audit_id, AuditRecord.score.is_not(None)))
+                or 0
+            )
+
+    batch = _sample_batch(40)  # 1,440 records
+    process = start()
+    try:
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/audits",
+            json={"records": batch},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        assert response.status_code == 202
+        audit_id = response.json()["id"]
+        _wait(lambda: scored(audit_id) > 0)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        partly = scored(audit_id)
+        assert 0 < partly < len(batch), "the job should have been killed part way"
+        with Session(engine) as s:
+            assert s.get(Audit, audit_id).status == "running"  # type: ignore[union-attr]
+        process = start()  # the worker resumes the job at start-up
+        _wait(lambda: scored(audit_id) == len(batch), 300)
+        with Session(engine) as s:
+            _wait(lambda: s.get(Audit, audit_id, populate_existing=True).status == "done")  # type: ignore[union-attr]
+    finally:
+        process.kill()
+        process.wait(30)
+    _stored_once(engine, audit_id, batch, RULES_ONLY)
+    engine.dispose()

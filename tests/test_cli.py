@@ -219,10 +219,14 @@ def test_ctrl_c_while_streaming_says_how_many_records_were_written(tmp_path: Pat
         written += chunk
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 130, stderr
-    said = re.search(r"interrupted; the first (\d+) records? (?:was|were) already written to standard output", stderr)
+    said = re.search(
+        r"interrupted; (?:the first (\d+) records? (?:was|were) already written to standard output"
+        r"|no record had been completely written to standard output)",
+        stderr,
+    )
     assert said, stderr
-    told, lines = int(said.group(1)), written.count(b"\n")
-    assert told <= lines <= told + 1 and "the next may be partly written" in stderr
+    told, lines = int(said.group(1) or 0), written.count(b"\n")
+    assert told <= lines <= told + 1 and "may be partly written" in stderr
     assert SECRET not in stderr and "Traceback" not in stderr
 
 
