@@ -6,7 +6,9 @@ admin key manages keys and reads nothing. Errors name the record id, its positio
 field, never the submitted text.
 """
 
+import csv
 import hashlib
+import io
 import json
 import logging
 import os
@@ -19,20 +21,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
-from api.db import AccessLog, ApiKey, Audit, AuditRecord, FindingRow, KeyTeam, make_engine, migrate
-from api.jobs import Worker, progress
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, FindingRow, KeyTeam, make_engine, migrate
+from api.jobs import Worker, progress, unfinished
 from api.keys import Role, find_key
+from api.metrics import Metrics
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult
 from auditor.records import Record
+from auditor.spreadsheet import spreadsheet_safe
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_RECORDS = 5_000
@@ -68,7 +72,7 @@ def create_app(
         if samples is not None:
             audit_id, created = load_samples(engine, state["auditor"], samples)
             logger.info("sample records %s as audit %s", "scored" if created else "already stored", audit_id)
-        worker = state["worker"] = Worker(engine, state["auditor"])
+        worker = state["worker"] = Worker(engine, state["auditor"], on_scored=state["metrics"].scored)
         worker.start()  # resumes any job a stopped process left unfinished
         yield
         worker.stop()
@@ -84,6 +88,15 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+
+    metrics = state["metrics"] = Metrics()
+    app.middleware("http")(metrics.middleware)
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus metrics: requests, latency, records scored, findings, unfinished jobs."""
+        metrics.jobs.set(len(unfinished(state["engine"])))
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -130,15 +143,83 @@ def create_app(
         return JSONResponse({"status": "ready", "database": "ok", "versions": _versions(state["auditor"])})
 
     @app.get("/v1/rules", tags=["rules"])
-    def rules(_key: Annotated[ApiKey, Depends(caller)]) -> list[dict[str, Any]]:
-        return [_rule(r) for r in state["auditor"].rules]
+    def rules(
+        _key: Annotated[ApiKey, Depends(caller)], s: Annotated[Session, Depends(session)]
+    ) -> list[dict[str, Any]]:
+        """The rule catalogue, with each rule's citation and how practitioners judged its findings."""
+        counts = _feedback_counts(s)
+        return [_rule(r, counts.get(r.id)) for r in state["auditor"].rules]
 
     @app.get("/v1/rules/{rule_id}", tags=["rules"])
-    def rule(rule_id: str, _key: Annotated[ApiKey, Depends(caller)]) -> dict[str, Any]:
+    def rule(
+        rule_id: str, _key: Annotated[ApiKey, Depends(caller)], s: Annotated[Session, Depends(session)]
+    ) -> dict[str, Any]:
         found = state["auditor"].rules.by_id.get(rule_id.upper())
         if found is None:
             raise ApiError(404, "not_found", f"no rule {rule_id!r}")
-        return _rule(found)
+        return _rule(found, _feedback_counts(s, found.id).get(found.id))
+
+    @app.post("/v1/findings/{finding_id}/feedback", tags=["feedback"], status_code=201)
+    def feedback(
+        finding_id: int,
+        opinion: FeedbackIn,
+        key: Annotated[ApiKey, Depends(reader)],
+        s: Annotated[Session, Depends(session)],
+    ) -> dict[str, Any]:
+        """Agree or disagree with a finding, optionally with a comment (kept, counted per rule,
+        exported)."""
+        found: FindingRow | None = s.scalars(
+            select(FindingRow)
+            .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
+            .where(
+                FindingRow.id == finding_id, AuditRecord.id.in_(_visible_records(key).with_only_columns(AuditRecord.id))
+            )
+        ).first()
+        if found is None:
+            raise ApiError(404, "not_found", "no such finding, or it is not yours to read")
+        row = Feedback(
+            finding_id=found.id, rule_id=found.rule_id, key_id=key.id, agrees=opinion.agree, comment=opinion.comment
+        )
+        s.add(row)
+        s.commit()
+        return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": row.agrees}
+
+    @app.get("/v1/audits/{audit_id}/export.csv", tags=["exports"])
+    def export_csv(
+        audit_id: str, key: Annotated[ApiKey, Depends(reader)], s: Annotated[Session, Depends(session)]
+    ) -> Response:
+        """One row per finding (and one for a record with none), for a practice-learning audit."""
+        _one_audit(s, key, audit_id, action="export_csv")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(_export_rows(s, key, audit_id))
+        return Response(
+            out.getvalue().encode("utf-8-sig"),  # with a BOM, so that Excel reads UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.csv"'},
+        )
+
+    @app.get("/v1/audits/{audit_id}/export.xlsx", tags=["exports"])
+    def export_xlsx(
+        audit_id: str, key: Annotated[ApiKey, Depends(reader)], s: Annotated[Session, Depends(session)]
+    ) -> Response:
+        """The same rows as export.csv, as an Excel workbook."""
+        from openpyxl import Workbook
+
+        _one_audit(s, key, audit_id, action="export_xlsx")
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("findings")
+        sheet.append(EXPORT_COLUMNS)
+        for row in _export_rows(s, key, audit_id):
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        return Response(
+            out.getvalue(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.xlsx"'},
+        )
 
     @app.post("/v1/audits", tags=["audits"], status_code=201)
     async def submit(
@@ -179,7 +260,10 @@ def create_app(
                 _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
             )
         audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
-        return JSONResponse(_audit_body(s, audit, key, with_records=True), status_code=201)
+        answer = _audit_body(s, audit, key, with_records=True)
+        for result in answer["results"]:
+            metrics.scored("request", [f["category"] for f in result["findings"]])
+        return JSONResponse(answer, status_code=201)
 
     @app.get("/v1/audits", tags=["audits"])
     def audits(
@@ -229,11 +313,11 @@ def create_app(
         rows = s.scalars(query.order_by(AuditRecord.position).limit(limit).offset(offset))
         return {"items": [_record_body(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    def _one_audit(s: Session, key: ApiKey, audit_id: str) -> Audit:
+    def _one_audit(s: Session, key: ApiKey, audit_id: str, action: str = "read_audit") -> Audit:
         found: Audit | None = s.scalars(_visible_audits(key).where(Audit.id == audit_id)).first()
         if found is None:
             raise ApiError(404, "not_found", "no such audit, or none of it is yours to read")
-        s.add(AccessLog(key_id=key.id, audit_id=audit_id, action="read_audit"))
+        s.add(AccessLog(key_id=key.id, audit_id=audit_id, action=action))
         s.commit()
         return found
 
@@ -492,7 +576,88 @@ def _iso(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
-def _rule(rule: Any) -> dict[str, Any]:
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agree: bool
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+def _feedback_counts(s: Session, rule_id: str | None = None) -> dict[str, dict[str, int]]:
+    """Agreements and disagreements per rule, counted in the database."""
+    query = select(Feedback.rule_id, Feedback.agrees, func.count()).group_by(Feedback.rule_id, Feedback.agrees)
+    if rule_id is not None:
+        query = query.where(Feedback.rule_id == rule_id)
+    counts: dict[str, dict[str, int]] = {}
+    for rule, agrees, count in s.execute(query):
+        counts.setdefault(rule, {"agree": 0, "disagree": 0})["agree" if agrees else "disagree"] = count
+    return counts
+
+
+EXPORT_COLUMNS = [
+    "audit_id",
+    "record_id",
+    "record_type",
+    "plan_type",
+    "team",
+    "worker",
+    "child_id",
+    "recorded_at",
+    "score",
+    "grade",
+    "finding_id",
+    "rule_id",
+    "category",
+    "severity",
+    "words",
+    "message",
+    "suggestion",
+    "citation",
+    "found_by",
+    "confidence",
+    "feedback_agree",
+    "feedback_disagree",
+]
+
+
+def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object]]:
+    """The export's rows: the records this key may read, in order, each finding a row."""
+    votes: dict[int, list[int]] = {}
+    finding_ids = (
+        select(FindingRow.id)
+        .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
+        .where(AuditRecord.audit_id == audit_id)
+    )
+    for finding_id, agrees, count in s.execute(
+        select(Feedback.finding_id, Feedback.agrees, func.count())
+        .where(Feedback.finding_id.in_(finding_ids))
+        .group_by(Feedback.finding_id, Feedback.agrees)
+    ):
+        votes.setdefault(finding_id, [0, 0])[0 if agrees else 1] = count
+    rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit_id).order_by(AuditRecord.position))
+    for record in rows:
+        head: list[object] = [
+            audit_id,
+            record.record_id,
+            record.record_type,
+            record.plan_type,
+            record.team,
+            record.worker,
+            record.child_id,
+            record.recorded_at,
+            record.score,
+            record.grade,
+        ]
+        if not record.findings:
+            yield [spreadsheet_safe(v) for v in head + [None] * (len(EXPORT_COLUMNS) - len(head))]
+        for f in record.findings:
+            agree, disagree = votes.get(f.id, [0, 0])
+            cells = [f.id, f.rule_id, f.category, f.severity, f.text, f.message, f.suggestion, f.citation]
+            cells += [f.source, f.confidence, agree, disagree]
+            yield [spreadsheet_safe(v) for v in head + cells]
+
+
+def _rule(rule: Any, feedback: dict[str, int] | None = None) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -503,6 +668,7 @@ def _rule(rule: Any) -> dict[str, Any]:
         "message": rule.message,
         "suggestion": rule.suggestion,
         "citation": str(rule.citation),
+        "feedback": feedback or {"agree": 0, "disagree": 0},
     }
 
 

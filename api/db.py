@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -161,6 +162,21 @@ class FindingRow(Base):
     source: Mapped[str] = mapped_column(String(60))
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     explanation: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Feedback(Base):
+    """An auditor's or manager's view of one finding. `rule_id` is copied from the finding so that
+    feedback is counted per rule in one query."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(10), index=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class AccessLog(Base):

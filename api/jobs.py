@@ -9,6 +9,7 @@ At start-up, and whenever it wakes, the worker resumes every audit that is not f
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -46,7 +47,13 @@ def unfinished(engine: Engine) -> list[str]:
         )
 
 
-def run_audit(engine: Engine, auditor: Auditor, audit_id: str, stop: threading.Event | None = None) -> bool:
+def run_audit(
+    engine: Engine,
+    auditor: Auditor,
+    audit_id: str,
+    stop: threading.Event | None = None,
+    on_scored: Callable[[str, list[str]], None] | None = None,
+) -> bool:
     """Score every unscored record of the audit, a chunk per transaction; True when it is done."""
     from api.app import finding_rows
 
@@ -87,6 +94,8 @@ def run_audit(engine: Engine, auditor: Auditor, audit_id: str, stop: threading.E
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     s.add_all(finding_rows(row.id, result))
+                    if on_scored is not None:
+                        on_scored("job", [f.category.value for f in result.findings])
             s.commit()
     return False
 
@@ -94,8 +103,14 @@ def run_audit(engine: Engine, auditor: Auditor, audit_id: str, stop: threading.E
 class Worker:
     """The service's background worker: one thread, resuming and finishing stored jobs."""
 
-    def __init__(self, engine: Engine, auditor: Auditor, poll_seconds: float = 1.0) -> None:
-        self.engine, self.auditor, self.poll_seconds = engine, auditor, poll_seconds
+    def __init__(
+        self,
+        engine: Engine,
+        auditor: Auditor,
+        poll_seconds: float = 1.0,
+        on_scored: Callable[[str, list[str]], None] | None = None,
+    ) -> None:
+        self.engine, self.auditor, self.poll_seconds, self.on_scored = engine, auditor, poll_seconds, on_scored
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="auditor-jobs", daemon=True)
@@ -117,7 +132,7 @@ class Worker:
                 for audit_id in unfinished(self.engine):
                     if self._stop.is_set():
                         break
-                    run_audit(self.engine, self.auditor, audit_id, self._stop)
+                    run_audit(self.engine, self.auditor, audit_id, self._stop, self.on_scored)
             except Exception as error:  # the worker must outlive one bad moment (a lost connection)
                 logger.error("job worker: %s; retrying", error.__class__.__name__)
             self._wake.wait(self.poll_seconds)

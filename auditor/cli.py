@@ -34,6 +34,7 @@ from auditor.findings import Category, Grade, RecordResult
 from auditor.records import InputError, Record, read_batch
 from auditor.rulebook import RuleBook, RuleFileError
 from auditor.scoring import ScoringConfig
+from auditor.spreadsheet import spreadsheet_safe
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -323,13 +324,6 @@ CSV_COLUMNS = [
     "message",
     "suggestion",
 ]
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, tab, carriage return)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _write_csv(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -> None:

@@ -448,3 +448,124 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
         process.wait(30)
     _stored_once(engine, audit_id, batch, RULES_ONLY)
     engine.dispose()
+
+
+def _formula_records() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "=HYPERLINK(1)",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "team": "@A",
+            "worker": "+w",
+            "text": "Actions\n- Mum to engage with services.",
+        },
+        {
+            "id": "r-clean",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "team": "A",
+            "text": "Actions\n- SW to visit weekly.",
+        },
+    ]
+
+
+def test_exports_have_a_row_per_finding_and_no_cell_runs_as_a_formula(service: Service) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from api.app import EXPORT_COLUMNS
+
+    headers = service.key(Role.auditor)
+    made = service.client.post("/v1/audits", json={"records": _formula_records()}, headers=headers).json()
+    expected = sum(max(1, len(r["findings"])) for r in made["results"])
+    answer = service.client.get(f"/v1/audits/{made['id']}/export.csv", headers=headers)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0] == EXPORT_COLUMNS and len(rows) - 1 == expected
+    book = load_workbook(
+        io.BytesIO(service.client.get(f"/v1/audits/{made['id']}/export.xlsx", headers=headers).content)
+    )
+    sheet = [[("" if c is None else str(c)) for c in row] for row in book["findings"].iter_rows(values_only=True)]
+    assert sheet[0] == EXPORT_COLUMNS and len(sheet) - 1 == expected
+    for table in (rows[1:], sheet[1:]):
+        cells = [c for row in table for c in row]
+        assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+        assert "'=HYPERLINK(1)" in cells and "'@A" in cells and "'+w" in cells
+    first = dict(zip(EXPORT_COLUMNS, rows[1], strict=True))
+    assert first["rule_id"] and first["citation"] and first["score"] == str(made["results"][0]["score"])
+
+
+def test_feedback_is_stored_counted_per_rule_and_exported(service: Service) -> None:
+    import csv
+    import io
+
+    headers = service.key(Role.auditor)
+    made = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers).json()
+    finding = made["results"][0]["findings"][0]
+    url = f"/v1/findings/{finding['finding_id']}/feedback"
+    assert service.client.post(url, json={"agree": True}, headers=headers).status_code == 201
+    assert (
+        service.client.post(
+            url, json={"agree": False, "comment": "Mum's engagement is defined"}, headers=headers
+        ).status_code
+        == 201
+    )
+    assert service.client.post(url, json={"agree": "maybe"}, headers=headers).status_code == 422
+    assert service.client.post("/v1/findings/999999/feedback", json={"agree": True}, headers=headers).status_code == 404
+    rule = service.client.get(f"/v1/rules/{finding['rule_id']}", headers=headers).json()
+    assert rule["feedback"] == {"agree": 1, "disagree": 1}
+    listed = {r["id"]: r["feedback"] for r in service.client.get("/v1/rules", headers=headers).json()}
+    assert listed[finding["rule_id"]] == {"agree": 1, "disagree": 1}
+    assert sum(v["agree"] + v["disagree"] for v in listed.values()) == 2
+    text = service.client.get(f"/v1/audits/{made['id']}/export.csv", headers=headers).content.decode("utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["finding_id"] == str(finding["finding_id"]))
+    assert (row["feedback_agree"], row["feedback_disagree"]) == ("1", "1")
+
+
+def test_a_manager_of_team_a_reaches_nothing_of_team_b_through_any_endpoint(service: Service) -> None:
+    auditor = service.key(Role.auditor)
+    manager_a = service.key(Role.manager, ["A"])
+    mixed = service.client.post("/v1/audits", json={"records": _records("A", "B")}, headers=auditor).json()
+    only_b = service.client.post("/v1/audits", json={"records": _records("B")}, headers=auditor).json()
+    b_finding = next(r for r in mixed["results"] if r["team"] == "B")["findings"][0]["finding_id"]
+    a_finding = next(r for r in mixed["results"] if r["team"] == "A")["findings"][0]["finding_id"]
+    for path in (
+        f"/v1/audits/{only_b['id']}",
+        f"/v1/audits/{only_b['id']}/records",
+        f"/v1/audits/{only_b['id']}/export.csv",
+        f"/v1/audits/{only_b['id']}/export.xlsx",
+    ):
+        assert service.client.get(path, headers=manager_a).status_code == 404, path
+    assert (
+        service.client.post(f"/v1/findings/{b_finding}/feedback", json={"agree": True}, headers=manager_a).status_code
+        == 404
+    )
+    assert (
+        service.client.post(f"/v1/findings/{a_finding}/feedback", json={"agree": True}, headers=manager_a).status_code
+        == 201
+    )
+    seen = service.client.get(f"/v1/audits/{mixed['id']}/export.csv", headers=manager_a).content.decode("utf-8-sig")
+    assert ",A," in seen and ",B," not in seen
+    summary = service.client.get(f"/v1/audits/{mixed['id']}", headers=manager_a).json()
+    assert summary["records"] == 1
+    everything = str(service.client.get("/v1/audits", headers=manager_a).json())
+    assert only_b["id"] not in everything
+
+
+def test_metrics_count_requests_records_and_findings(service: Service) -> None:
+    headers = service.key(Role.auditor)
+    made = service.client.post("/v1/audits", json={"records": _records("A", "B")}, headers=headers).json()
+    service.client.get(f"/v1/audits/{made['id']}", headers=headers)
+    text = service.client.get("/metrics").text
+    assert 'auditor_records_scored_total{path="request"} 2.0' in text
+    findings = sum(len(r["findings"]) for r in made["results"])
+    counted = sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("auditor_findings_total{")
+    )
+    assert counted == findings
+    assert 'route="/v1/audits/{audit_id}",status="200"' in text  # the route's template, never an id
+    assert made["id"] not in text
+    assert "auditor_jobs_unfinished 0.0" in text
