@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import exists, func, select, text
@@ -40,6 +43,8 @@ from auditor.spreadsheet import spreadsheet_safe
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_RECORDS = 5_000
+MAX_OFFSET = 1_000_000_000  # paging beyond this is a mistake; databases' integers end at 2**63
+MAX_ID = 2**62
 logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
 
 
@@ -89,6 +94,24 @@ def create_app(
         redoc_url=None,
     )
 
+    def openapi() -> dict[str, Any]:
+        """The generated schema, plus the body of POST /v1/audits (read by hand, so that a
+        rejected record is named without its text being echoed)."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            batch = BatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(batch.pop("$defs", {}))
+            components["BatchIn"] = batch
+            schema["paths"]["/v1/audits"]["post"]["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     metrics = state["metrics"] = Metrics()
     app.middleware("http")(metrics.middleware)
 
@@ -114,10 +137,10 @@ def create_app(
             yield s
 
     def caller(
-        s: Annotated[Session, Depends(session)], authorization: Annotated[str | None, Header()] = None
+        s: Annotated[Session, Depends(session)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
     ) -> ApiKey:
-        scheme, _, key = (authorization or "").partition(" ")
-        row = find_key(s, key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        row = find_key(s, credentials.credentials.strip()) if credentials is not None else None
         if row is None:
             raise HTTPException(
                 401, "a valid API key is needed: Authorization: Bearer KEY", {"WWW-Authenticate": "Bearer"}
@@ -161,7 +184,7 @@ def create_app(
 
     @app.post("/v1/findings/{finding_id}/feedback", tags=["feedback"], status_code=201)
     def feedback(
-        finding_id: int,
+        finding_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
         opinion: FeedbackIn,
         key: Annotated[ApiKey, Depends(reader)],
         s: Annotated[Session, Depends(session)],
@@ -270,7 +293,7 @@ def create_app(
         key: Annotated[ApiKey, Depends(reader)],
         s: Annotated[Session, Depends(session)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         query = _visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset)
         found = list(s.scalars(query))
@@ -295,7 +318,7 @@ def create_app(
         grade: str | None = None,
         category: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         _one_audit(s, key, audit_id)
         query = _visible_records(key).where(AuditRecord.audit_id == audit_id)
@@ -574,6 +597,17 @@ def _docs_page(schema: dict[str, Any]) -> str:
 def _iso(moment: datetime) -> str:
     """UTC, with its offset (SQLite hands back naive datetimes; they were stored as UTC)."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+BEARER = HTTPBearer(auto_error=False, description="An API key from `auditor keys create`.")
+
+
+class BatchIn(BaseModel):
+    """A batch of records to audit (the core engine's record model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
 
 
 class FeedbackIn(BaseModel):
