@@ -6,6 +6,7 @@ admin key manages keys and reads nothing. Errors name the record id, its positio
 field, never the submitted text.
 """
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -15,6 +16,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +29,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import exists, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
@@ -37,7 +40,7 @@ from api.keys import Role, find_key
 from api.metrics import Metrics
 from auditor import __version__
 from auditor.engine import Auditor
-from auditor.findings import RecordResult
+from auditor.findings import Finding, RecordResult
 from auditor.records import Record
 from auditor.spreadsheet import spreadsheet_safe
 
@@ -77,10 +80,12 @@ def create_app(
         if samples is not None:
             audit_id, created = load_samples(engine, state["auditor"], samples)
             logger.info("sample records %s as audit %s", "scored" if created else "already stored", audit_id)
+        state["scoring"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-scoring")
         worker = state["worker"] = Worker(engine, state["auditor"], on_scored=state["metrics"].scored)
         worker.start()  # resumes any job a stopped process left unfinished
         yield
         worker.stop()
+        state["scoring"].shutdown(wait=True)
         engine.dispose()
 
     app = FastAPI(
@@ -265,28 +270,54 @@ def create_app(
             if len(body) > MAX_BODY_BYTES:
                 raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
         records = _parse_batch(body)
-        request_digest = hashlib.sha256(body).hexdigest()
+        # Scoring is CPU work: it runs off the event loop (health checks and reads are still
+        # answered), one batch at a time per process, first come first served (threads competing
+        # for the interpreter lock made the slowest requests several times slower).
+        digest = hashlib.sha256(body).hexdigest()
+        return await asyncio.get_running_loop().run_in_executor(
+            state["scoring"], accept, s, key, records, idempotency_key, digest
+        )
+
+    def accept(
+        s: Session, key: ApiKey, records: list[Record], idempotency_key: str | None, request_digest: str
+    ) -> JSONResponse:
         if idempotency_key is not None:
-            earlier = s.scalars(
-                select(Audit).where(Audit.submitted_by == key.id, Audit.idempotency_key == idempotency_key)
-            ).first()
+            earlier = _earlier(s, key, idempotency_key, request_digest)
             if earlier is not None:
-                if earlier.request_digest != request_digest:
-                    raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different batch")
-                return JSONResponse(
-                    _audit_body(s, earlier, key, with_records=earlier.status == "done"), status_code=200
+                return earlier
+        try:
+            if len(records) > state["sync_limit"]:
+                audit = score_and_store(
+                    s, state["auditor"], records, key.id, idempotency_key, request_digest, now=False
                 )
-        if len(records) > state["sync_limit"]:
-            audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest, now=False)
-            state["worker"].wake()
-            return JSONResponse(
-                _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
-            )
-        audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
-        answer = _audit_body(s, audit, key, with_records=True)
-        for result in answer["results"]:
+                state["worker"].wake()
+                return JSONResponse(
+                    _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
+                )
+            audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
+        except IntegrityError:
+            # The same Idempotency-Key arrived twice at once and the other request stored first.
+            s.rollback()
+            if idempotency_key is None:
+                raise
+            first = _earlier(s, key, idempotency_key, request_digest)
+            if first is None:
+                raise
+            return first
+        body = _audit_body(s, audit, key, with_records=True)
+        for result in body["results"]:
             metrics.scored("request", [f["category"] for f in result["findings"]])
-        return JSONResponse(answer, status_code=201)
+        return JSONResponse(body, status_code=201)
+
+    def _earlier(s: Session, key: ApiKey, idempotency_key: str, request_digest: str) -> JSONResponse | None:
+        earlier = s.scalars(
+            select(Audit).where(Audit.submitted_by == key.id, Audit.idempotency_key == idempotency_key)
+        ).first()
+        if earlier is None:
+            return None
+        if earlier.request_digest != request_digest:
+            raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different batch")
+        return JSONResponse(_audit_body(s, earlier, key, with_records=earlier.status == "done"), status_code=200)
 
     @app.get("/v1/audits", tags=["audits"])
     def audits(
@@ -347,6 +378,11 @@ def create_app(
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app as `auditor serve` runs it in each worker process (configured by environment)."""
+    return create_app()
+
+
 def score_and_store(
     s: Session,
     auditor: Auditor,
@@ -370,8 +406,20 @@ def score_and_store(
     )
     s.add(audit)
     s.flush()
-    for position, (record, result) in enumerate(zip(records, results, strict=True)):
-        s.add(_stored(audit.id, position, record, result))
+    # Core bulk inserts, not one ORM object per row: a batch's findings in one executemany.
+    rows = [
+        _record_values(audit.id, position, record, result)
+        for position, (record, result) in enumerate(zip(records, results, strict=True))
+    ]
+    ids = list(s.scalars(insert(AuditRecord).returning(AuditRecord.id, sort_by_parameter_order=True), rows))
+    findings = [
+        _finding_values(record_id, f)
+        for record_id, result in zip(ids, results, strict=True)
+        if result
+        for f in result.findings
+    ]
+    if findings:
+        s.execute(insert(FindingRow), findings)
     s.commit()
     return audit
 
@@ -462,47 +510,47 @@ def _parse_batch(body: bytes) -> list[Record]:
     return records
 
 
-def _stored(audit_id: str, position: int, record: Record, result: RecordResult | None) -> AuditRecord:
-    """A record's row; with its results, or unscored (score NULL) for the job worker."""
-    return AuditRecord(
-        audit_id=audit_id,
-        position=position,
-        record_id=record.id,
-        record_type=record.record_type.value,
-        plan_type=record.plan_type.value if record.plan_type else None,
-        team=record.team,
-        worker=record.worker,
-        child_id=record.child_id,
-        la_code=record.la_code,
-        recorded_at=record.recorded_at.isoformat() if record.recorded_at else None,
-        plan_start_date=record.plan_start_date.isoformat() if record.plan_start_date else None,
-        text=record.text,
-        score=result.score if result else None,
-        grade=result.grade.value if result else None,
-        findings=finding_rows(None, result) if result else [],
-    )
+def _record_values(audit_id: str, position: int, record: Record, result: RecordResult | None) -> dict[str, Any]:
+    """A record's row; with its score, or unscored (NULL) for the job worker."""
+    return {
+        "audit_id": audit_id,
+        "position": position,
+        "record_id": record.id,
+        "record_type": record.record_type.value,
+        "plan_type": record.plan_type.value if record.plan_type else None,
+        "team": record.team,
+        "worker": record.worker,
+        "child_id": record.child_id,
+        "la_code": record.la_code,
+        "recorded_at": record.recorded_at.isoformat() if record.recorded_at else None,
+        "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
+        "text": record.text,
+        "score": result.score if result else None,
+        "grade": result.grade.value if result else None,
+    }
 
 
-def finding_rows(audit_record_id: int | None, result: RecordResult) -> list[FindingRow]:
-    """A record's findings as rows (attached to their record by the caller, or by id)."""
-    return [
-        FindingRow(
-            audit_record_id=audit_record_id,
-            rule_id=f.rule_id,
-            category=f.category.value,
-            severity=f.severity.value,
-            start=f.start,
-            end=f.end,
-            text=f.text,
-            message=f.message,
-            suggestion=f.suggestion,
-            citation=f.citation,
-            source=f.source,
-            confidence=f.confidence,
-            explanation=f.explanation,
-        )
-        for f in result.findings
-    ]
+def _finding_values(audit_record_id: int, f: Finding) -> dict[str, Any]:
+    return {
+        "audit_record_id": audit_record_id,
+        "rule_id": f.rule_id,
+        "category": f.category.value,
+        "severity": f.severity.value,
+        "start": f.start,
+        "end": f.end,
+        "text": f.text,
+        "message": f.message,
+        "suggestion": f.suggestion,
+        "citation": f.citation,
+        "source": f.source,
+        "confidence": f.confidence,
+        "explanation": f.explanation,
+    }
+
+
+def finding_rows(audit_record_id: int, result: RecordResult) -> list[FindingRow]:
+    """A scored record's findings as rows of its stored record."""
+    return [FindingRow(**_finding_values(audit_record_id, f)) for f in result.findings]
 
 
 def _record_body(row: AuditRecord) -> dict[str, Any]:

@@ -484,6 +484,7 @@ def evaluate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes serving requests (one per core is usual).")] = 1,
     samples: Annotated[
         Path | None,
         typer.Option("--samples", help="Score this file of records into an audit at start-up, once."),
@@ -493,16 +494,27 @@ def serve(
     file in AUDITOR_DATA_DIR (default ~/.local/share/auditor); migrations run at start-up."""
     import uvicorn
 
-    from api.app import create_app
-    from api.db import database_url
+    from api.db import database_url, make_engine, migrate
 
     url = database_url()
     if samples is not None and not samples.is_file():
         _fail(f"{samples}: no such file")
+    if workers < 1:
+        _fail("--workers must be at least 1")
+    engine = make_engine(url)
+    migrate(engine)  # once, before any worker process starts
+    if samples is not None:
+        from api.app import load_samples
+        from auditor.engine import Auditor
+
+        audit_id, created = load_samples(engine, Auditor(), samples)
+        typer.echo(f"sample records {'scored into' if created else 'already in'} audit {audit_id}")
+    engine.dispose()
     typer.echo(
         f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
     )
-    uvicorn.run(create_app(url, samples=samples), host=host, port=port, log_level="info")
+    os.environ["AUDITOR_DATABASE_URL"] = url  # what every worker process's app reads
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 def _safe_url(url: str) -> str:

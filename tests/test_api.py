@@ -569,3 +569,15 @@ def test_metrics_count_requests_records_and_findings(service: Service) -> None:
     assert 'route="/v1/audits/{audit_id}",status="200"' in text  # the route's template, never an id
     assert made["id"] not in text
     assert "auditor_jobs_unfinished 0.0" in text
+
+
+def test_simultaneous_retries_store_one_audit_and_none_fails(service: Service) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = {**service.key(Role.auditor), "Idempotency-Key": "same-batch"}
+    batch = {"records": _records("A", "B", "C")}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _n: service.client.post("/v1/audits", json=batch, headers=headers), range(6)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(201) == 1 and set(statuses) <= {200, 201}, statuses
+    assert len({a.json()["id"] for a in answers}) == 1 and service.count(Audit) == 1

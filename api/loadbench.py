@@ -1,0 +1,167 @@
+"""Load benchmark: `python -m api.loadbench`. Starts the service (`auditor serve`) in its own
+processes on loopback, with a fresh SQLite database, and drives it from this process: records
+per second and p50/p95 latency for single-record and 100-record requests at concurrency 1, 8
+and 32. Target (issue 4): p95 under 100 ms for a single 300-word record at concurrency 8."""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
+
+
+def _samples() -> list[dict[str, Any]]:
+    if SAMPLES.is_file():
+        return [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    raise SystemExit(f"{SAMPLES}: the sample records are needed (run from a source checkout)")
+
+
+def record_of_words(words: int) -> dict[str, Any]:
+    """A CP plan of about `words` words, cut from the sample plans at a line break."""
+    lines: list[str] = []
+    count = 0
+    for sample in _samples():
+        if sample["record_type"] != "plan":
+            continue
+        for line in sample["text"].splitlines():
+            if count >= words:
+                break
+            lines.append(line)
+            count += len(line.split())
+    return {"id": "load", "record_type": "plan", "plan_type": "cp", "team": "Load", "text": "\n".join(lines)}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _scenario(
+    client: httpx.AsyncClient, body: dict[str, Any], records: int, concurrency: int, requests: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(requests):
+        queue.put_nowait(n)
+
+    async def user() -> None:
+        nonlocal failures
+        while not queue.empty():
+            queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.post("/v1/audits", json=body)
+            latencies.append(time.perf_counter() - started)
+            failures += response.status_code != 201
+
+    started = time.perf_counter()
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "records_per_request": records,
+        "concurrency": concurrency,
+        "requests": requests,
+        "failures": failures,
+        "records_per_second": round(requests * records / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 1),
+        "p95_ms": round(1000 * latencies[max(0, int(0.95 * len(latencies)) - 1)], 1),
+    }
+
+
+async def _drive(
+    base: str, key: str, single: dict[str, Any], batch: list[dict[str, Any]], scale: float
+) -> list[dict[str, Any]]:
+    results = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300, limits=limits
+    ) as client:
+        await _scenario(client, {"records": [single]}, 1, 4, 20)  # warm-up: caches, connections
+        for records, body, base_requests in ((1, {"records": [single]}, 200), (100, {"records": batch}, 12)):
+            for concurrency in (1, 8, 32):
+                requests = max(concurrency, int(base_requests * scale), 4)
+                results.append(await _scenario(client, body, records, concurrency, requests))
+    return results
+
+
+def run(workers: int, scale: float, model: bool) -> list[dict[str, Any]]:
+    single = record_of_words(300)
+    samples = _samples()
+    batch = [{**samples[n % len(samples)], "id": f"load-{n}"} for n in range(100)]
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "AUDITOR_DATA_DIR": data}
+        env.pop("AUDITOR_DATABASE_URL", None)
+        if not model:
+            env["AUDITOR_MODEL"] = "off"
+        made = subprocess.run(
+            [sys.executable, "-m", "auditor.cli", "keys", "create", "--role", "auditor", "--name", "loadbench"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = made.stdout.strip().splitlines()[-1]
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "auditor.cli", "serve", "--port", str(port), "--workers", str(workers)],
+            env={**env, "AUDITOR_SYNC_LIMIT": "100"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the service did not start")
+                time.sleep(0.2)
+            return asyncio.run(_drive(base, key, single, batch, scale))
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="service processes (default 2: one per core here)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of requests per scenario")
+    parser.add_argument("--no-model", action="store_true", help="run the service with the rules alone")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    results = run(args.workers, args.scale, not args.no_model)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(
+        f"service: {args.workers} worker process(es), {'rules only' if args.no_model else 'rules and classifier'}, SQLite"
+    )
+    print(
+        f"{'records/request':>15} {'concurrency':>11} {'requests':>8} {'records/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'failed':>6}"
+    )
+    for r in results:
+        print(
+            f"{r['records_per_request']:>15} {r['concurrency']:>11} {r['requests']:>8} {r['records_per_second']:>10} "
+            f"{r['p50_ms']:>8} {r['p95_ms']:>8} {r['failures']:>6}"
+        )
+
+
+if __name__ == "__main__":
+    main()
