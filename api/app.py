@@ -287,14 +287,14 @@ def create_app(
                 return earlier
         try:
             if len(records) > state["sync_limit"]:
-                audit = score_and_store(
+                audit, _none = score_and_store(
                     s, state["auditor"], records, key.id, idempotency_key, request_digest, now=False
                 )
                 state["worker"].wake()
                 return JSONResponse(
                     _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
                 )
-            audit = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
+            audit, results = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
         except IntegrityError:
             # The same Idempotency-Key arrived twice at once and the other request stored first.
             s.rollback()
@@ -304,7 +304,7 @@ def create_app(
             if first is None:
                 raise
             return first
-        body = _audit_body(s, audit, key, with_records=True)
+        body = _audit_body(s, audit, key, with_records=True, results=results)
         for result in body["results"]:
             metrics.scored("request", [f["category"] for f in result["findings"]])
         return JSONResponse(body, status_code=201)
@@ -391,9 +391,10 @@ def score_and_store(
     idempotency_key: str | None,
     request_digest: str,
     now: bool = True,
-) -> Audit:
+) -> tuple[Audit, list[dict[str, Any]]]:
     """Store the audit with every record in one transaction: scored now, or (`now=False`) queued
-    unscored for the job worker."""
+    unscored for the job worker. Returns the audit and, when scored now, each record's body as
+    the API shows it (built from what was stored, not read back)."""
     results: list[RecordResult | None] = list(auditor.audit_many(records)) if now else [None] * len(records)
     audit = Audit(
         id=str(uuid.uuid4()),
@@ -406,22 +407,30 @@ def score_and_store(
     )
     s.add(audit)
     s.flush()
-    # Core bulk inserts, not one ORM object per row: a batch's findings in one executemany.
-    rows = [
+    # Core bulk inserts, not one ORM object per row: a batch's findings in one statement.
+    values = [
         _record_values(audit.id, position, record, result)
         for position, (record, result) in enumerate(zip(records, results, strict=True))
     ]
-    ids = list(s.scalars(insert(AuditRecord).returning(AuditRecord.id, sort_by_parameter_order=True), rows))
+    ids = list(s.scalars(insert(AuditRecord).returning(AuditRecord.id, sort_by_parameter_order=True), values))
     findings = [
-        _finding_values(record_id, f)
-        for record_id, result in zip(ids, results, strict=True)
-        if result
-        for f in result.findings
+        _finding_values(i, f) for i, result in zip(ids, results, strict=True) if result for f in result.findings
     ]
-    if findings:
-        s.execute(insert(FindingRow), findings)
+    finding_ids = (
+        list(s.scalars(insert(FindingRow).returning(FindingRow.id, sort_by_parameter_order=True), findings))
+        if findings
+        else []
+    )
     s.commit()
-    return audit
+    if not now:
+        return audit, []
+    stored = [{**f, "id": i} for f, i in zip(findings, finding_ids, strict=True)]
+    bodies, first = [], 0
+    for row, result in zip(values, results, strict=True):
+        count = len(result.findings) if result else 0  # findings were listed record by record
+        bodies.append(_record_body_of(row, stored[first : first + count]))
+        first += count
+    return audit, bodies
 
 
 SAMPLES_KEY = "sample-records"
@@ -441,7 +450,7 @@ def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
         _plain, owner = create_key(s, Role.auditor, "sample records loader")
         revoke_key(s, owner.id)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        audit = score_and_store(s, auditor, records, owner.id, SAMPLES_KEY, digest)
+        audit, _results = score_and_store(s, auditor, records, owner.id, SAMPLES_KEY, digest)
         return audit.id, True
 
 
@@ -553,56 +562,81 @@ def finding_rows(audit_record_id: int, result: RecordResult) -> list[FindingRow]
     return [FindingRow(**_finding_values(audit_record_id, f)) for f in result.findings]
 
 
+_FINDING_FIELDS = ("rule_id", "category", "severity", "start", "end", "text", "message", "suggestion", "citation")
+
+
 def _record_body(row: AuditRecord) -> dict[str, Any]:
+    return _record_body_of(
+        {c: getattr(row, c) for c in ("record_id", "record_type", "plan_type", "team", "worker", "score", "grade")},
+        [{c: getattr(f, c) for c in ("id", *_FINDING_FIELDS, "source", "confidence")} for f in row.findings],
+    )
+
+
+def _record_body_of(row: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A record as the API shows it, from its stored values and its findings' (with their ids)."""
     return {
-        "id": row.record_id,
-        "record_type": row.record_type,
-        "plan_type": row.plan_type,
-        "team": row.team,
-        "worker": row.worker,
-        "score": row.score,
-        "grade": row.grade,
+        "id": row["record_id"],
+        **{c: row[c] for c in ("record_type", "plan_type", "team", "worker", "score", "grade")},
         "findings": [
             {
-                "finding_id": f.id,
-                "rule_id": f.rule_id,
-                "category": f.category,
-                "severity": f.severity,
-                "start": f.start,
-                "end": f.end,
-                "text": f.text,
-                "message": f.message,
-                "suggestion": f.suggestion,
-                "citation": f.citation,
-                "source": f.source,
-                "confidence": f.confidence,
+                "finding_id": f["id"],
+                **{c: f[c] for c in _FINDING_FIELDS},
+                "source": f["source"],
+                "confidence": f["confidence"],
             }
-            for f in row.findings
+            for f in findings
         ],
     }
 
 
-def _audit_body(s: Session, audit: Audit, key: ApiKey, with_records: bool = False) -> dict[str, Any]:
-    """An audit's summary over the records this key may read."""
-    rows: list[AuditRecord] = list(
-        s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
-    )
-    scores = [r.score for r in rows if r.score is not None]
+def _audit_body(
+    s: Session, audit: Audit, key: ApiKey, with_records: bool = False, results: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An audit's summary over the records this key may read; with `with_records`, every record
+    and its findings too (`results`, when the caller has them already, saves reading them back).
+    Without records the summary is counted in the database, so a list of large audits stays cheap."""
+    if with_records and results is None:
+        rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
+        results = [_record_body(r) for r in rows]
+    if results is not None:
+        scores = [r["score"] for r in results if r["score"] is not None]
+        count, mean = len(results), (sum(scores) / len(scores) if scores else None)
+        grades = Counter(r["grade"] for r in results if r["grade"])
+        categories = Counter(f["category"] for r in results for f in r["findings"])
+    else:
+        visible = _visible_records(key).where(AuditRecord.audit_id == audit.id).subquery()
+        count, mean = s.execute(select(func.count(), func.avg(visible.c.score))).one()
+        grades = Counter(
+            dict(
+                s.execute(
+                    select(visible.c.grade, func.count()).where(visible.c.grade.is_not(None)).group_by(visible.c.grade)
+                ).all()
+            )
+        )
+        categories = Counter(
+            dict(
+                s.execute(
+                    select(FindingRow.category, func.count())
+                    .join(visible, visible.c.id == FindingRow.audit_record_id)
+                    .group_by(FindingRow.category)
+                ).all()
+            )
+        )
     body: dict[str, Any] = {
         "id": audit.id,
         "created_at": _iso(audit.created_at),
         "status": audit.status,
         "progress": progress(s, audit.id) if audit.status != "done" else None,
         "error": audit.error,
-        "records": len(rows),
-        "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
-        "grades": dict(sorted(Counter(r.grade for r in rows if r.grade).items())),
-        "findings_by_category": dict(sorted(Counter(f.category for r in rows for f in r.findings).items())),
+        "records": count,
+        "mean_score": round(float(mean), 1) if mean is not None else None,
+        "grades": dict(sorted(grades.items())),
+        "findings_by_category": dict(sorted(categories.items())),
         "versions": audit.versions,
         "links": {"self": f"/v1/audits/{audit.id}", "records": f"/v1/audits/{audit.id}/records"},
     }
     if with_records:
-        body["results"] = [_record_body(r) for r in rows]
+        body["results"] = results
     return body
 
 

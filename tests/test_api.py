@@ -581,3 +581,29 @@ def test_simultaneous_retries_store_one_audit_and_none_fails(service: Service) -
     statuses = sorted(a.status_code for a in answers)
     assert statuses.count(201) == 1 and set(statuses) <= {200, 201}, statuses
     assert len({a.json()["id"] for a in answers}) == 1 and service.count(Audit) == 1
+
+
+def test_the_load_benchmark_runs_every_scenario_without_failures() -> None:
+    from api.loadbench import record_of_words, run
+
+    assert 290 <= len(record_of_words(300)["text"].split()) <= 330
+    results = run(workers=1, scale=0.02, model=False)  # a smoke run: the figures are the README's
+    assert [(r["records_per_request"], r["concurrency"]) for r in results] == [
+        (n, c) for n in (1, 100) for c in (1, 8, 32)
+    ]
+    assert all(r["failures"] == 0 and r["records_per_second"] > 0 and r["p95_ms"] >= r["p50_ms"] for r in results)
+
+
+def test_a_body_over_the_limit_is_refused_413_and_nothing_is_stored(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.app
+
+    monkeypatch.setattr(api.app, "MAX_BODY_BYTES", 2_000)
+    headers = service.key(Role.auditor)
+    big = [{"id": "a1", "record_type": "plan", "text": "Mum to engage. " * 200}]
+    answer = service.client.post("/v1/audits", json={"records": big}, headers=headers)
+    assert answer.status_code == 413 and answer.json()["error"] == "too_large"
+    assert "engage" not in answer.text and service.count(Audit) == 0
+    small = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers)
+    assert small.status_code == 201
