@@ -149,7 +149,7 @@ class Scorer:
         words = as_words(texts)
         parts = []
         for _name, hasher, tfidf in self.blocks:
-            matrix = hasher.transform(words)
+            matrix = hasher.counts(words)
             if tfidf.sublinear_tf:
                 np.log(matrix.data, matrix.data)
                 matrix.data += 1.0
