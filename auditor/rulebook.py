@@ -151,6 +151,7 @@ class RuleBook:
 
         self.rules = sorted(rules, key=lambda r: r.id)
         self.by_id = {r.id: r for r in self.rules}
+        self._version: str | None = None
         for rule in self.rules:
             for alias in rule.aliases:
                 self.by_id.setdefault(alias, rule)
@@ -185,10 +186,13 @@ class RuleBook:
         return len(self.rules)
 
     def version(self) -> str:
-        """A short fingerprint of the rule set, for reports and provenance."""
-        import hashlib
+        """A short fingerprint of the rule set, for reports and provenance (computed once: the
+        service stamps it on every audit)."""
+        if self._version is None:
+            import hashlib
 
-        digest = hashlib.sha256()
-        for rule in self.rules:
-            digest.update(rule.model_dump_json().encode())
-        return digest.hexdigest()[:12]
+            digest = hashlib.sha256()
+            for rule in self.rules:
+                digest.update(rule.model_dump_json().encode())
+            self._version = digest.hexdigest()[:12]
+        return self._version
