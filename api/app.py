@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,14 +48,25 @@ from auditor.spreadsheet import spreadsheet_safe
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_RECORDS = 5_000
 MAX_OFFSET = 1_000_000_000  # paging beyond this is a mistake; databases' integers end at 2**63
-MAX_ID = 2**62
+MAX_ID = 2**31 - 1  # the ids are 32-bit integer columns on PostgreSQL
 logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
 
 
+_TEXT_FIELDS = ("id", "text", "child_id", "team", "worker", "la_code")
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
+        self.headers = headers
 
 
 def create_app(
@@ -135,7 +147,32 @@ def create_app(
         body: dict[str, Any] = {"error": error.code, "message": error.message}
         if error.errors:
             body["errors"] = error.errors
-        return JSONResponse(body, status_code=error.status)
+        return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes the input; this one names the field only.
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "error": e.get("msg", "invalid")}
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_request", "message": f"{len(problems)} problem(s)", "errors": problems},
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, error: Exception) -> JSONResponse:
+        # Never a traceback (it could carry record text from a database error): the kind only.
+        logger.error("internal error: %s", error.__class__.__name__)
+        return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Any) -> Any:
+        # PostgreSQL refuses NUL in text: a path or query holding one is refused here, as bad input.
+        if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
+            return JSONResponse({"error": "invalid_request", "message": "NUL in the path or query"}, status_code=400)
+        return await call_next(request)
 
     def session() -> Iterator[Session]:
         with state["sessions"]() as s:
@@ -147,8 +184,11 @@ def create_app(
     ) -> ApiKey:
         row = find_key(s, credentials.credentials.strip()) if credentials is not None else None
         if row is None:
-            raise HTTPException(
-                401, "a valid API key is needed: Authorization: Bearer KEY", {"WWW-Authenticate": "Bearer"}
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a valid API key is needed: Authorization: Bearer KEY",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         return row
 
@@ -317,6 +357,8 @@ def create_app(
             return None
         if earlier.request_digest != request_digest:
             raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used for a different batch")
+        s.add(AccessLog(key_id=key.id, audit_id=earlier.id, action="replay"))
+        s.commit()
         return JSONResponse(_audit_body(s, earlier, key, with_records=earlier.status == "done"), status_code=200)
 
     @app.get("/v1/audits", tags=["audits"])
@@ -328,7 +370,7 @@ def create_app(
     ) -> dict[str, Any]:
         query = _visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset)
         found = list(s.scalars(query))
-        s.add(AccessLog(key_id=key.id, audit_id=None, action="list_audits"))
+        s.add_all([AccessLog(key_id=key.id, audit_id=a.id, action="list_audits") for a in found])
         s.commit()
         return {"items": [_audit_body(s, a, key) for a in found], "limit": limit, "offset": offset}
 
@@ -480,6 +522,10 @@ def _parse_batch(body: bytes) -> list[Record]:
         raise ApiError(
             400, "invalid_json", f"the body is not valid JSON (at character {getattr(error, 'pos', 0)})"
         ) from None
+    except (RecursionError, ValueError):  # nesting too deep, or an integer too long to read
+        raise ApiError(
+            400, "invalid_json", "the body is JSON this service cannot read (too deeply nested or too long a number)"
+        ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("records"), list):
         raise ApiError(422, "invalid_batch", 'the body must be an object with a "records" list')
     items = payload["records"]
@@ -501,6 +547,12 @@ def _parse_batch(body: bytes) -> list[Record]:
             for problem in error.errors(include_input=False, include_url=False):
                 field = ".".join(str(part) for part in problem["loc"]) or None
                 errors.append({"index": position, "record_id": name, "field": field, "error": problem["msg"]})
+            continue
+        nul = next((f for f in _TEXT_FIELDS if "\x00" in (getattr(record, f) or "")), None)
+        if nul is not None:
+            errors.append(
+                {"index": position, "record_id": record.id, "field": nul, "error": "contains a NUL character"}
+            )
             continue
         if record.id in seen:
             errors.append(
@@ -626,8 +678,13 @@ def _audit_body(
         "id": audit.id,
         "created_at": _iso(audit.created_at),
         "status": audit.status,
-        "progress": progress(s, audit.id) if audit.status != "done" else None,
-        "error": audit.error,
+        "progress": (
+            progress(s, _visible_records(key).where(AuditRecord.audit_id == audit.id))
+            if audit.status != "done"
+            else None
+        ),
+        # The failing record may be another team's: a manager is told only that the job failed.
+        "error": audit.error if key.role != Role.manager or audit.error is None else "a record could not be scored",
         "records": count,
         "mean_score": round(float(mean), 1) if mean is not None else None,
         "grades": dict(sorted(grades.items())),

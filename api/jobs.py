@@ -139,9 +139,11 @@ class Worker:
             self._wake.clear()
 
 
-def progress(s: Session, audit_id: str) -> dict[str, Any]:
+def progress(s: Session, visible: Any) -> dict[str, Any]:
+    """How far a job got, over the records of `visible` (a query of the audit's records this key
+    may read: a manager learns nothing of other teams' records, not even how many there are)."""
     from sqlalchemy import func
 
-    total = s.scalar(select(func.count()).where(AuditRecord.audit_id == audit_id)) or 0
-    scored = s.scalar(select(func.count()).where(AuditRecord.audit_id == audit_id, AuditRecord.score.is_not(None))) or 0
+    records = visible.subquery()
+    total, scored = s.execute(select(func.count(), func.count(records.c.score))).one()
     return {"scored": scored, "total": total}

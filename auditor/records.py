@@ -53,11 +53,11 @@ class Record(BaseModel):
     text: str = Field(max_length=MAX_TEXT_CHARS)
     plan_type: PlanType | None = None
     recorded_at: date | None = None
-    child_id: str | None = None
-    team: str | None = None
-    worker: str | None = None
+    child_id: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200)
+    worker: str | None = Field(default=None, max_length=200)
     plan_start_date: date | None = None
-    la_code: str | None = None
+    la_code: str | None = Field(default=None, max_length=20)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -607,3 +607,70 @@ def test_a_body_over_the_limit_is_refused_413_and_nothing_is_stored(
     assert "engage" not in answer.text and service.count(Audit) == 0
     small = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers)
     assert small.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"text": "Mum to engage.\x00"}, "text"),
+        ({"team": "Team\x00A"}, "team"),
+        ({"team": "T" * 201}, "team"),
+        ({"la_code": "E" * 21}, "la_code"),
+    ],
+)
+def test_text_the_database_cannot_hold_is_refused_by_name(service: Service, record: dict[str, Any], field: str) -> None:
+    headers = service.key(Role.auditor)
+    item = {"id": "n1", "record_type": "plan", "text": "Mum to engage.", **record}
+    answer = service.client.post("/v1/audits", json={"records": [item]}, headers=headers)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == field
+    assert "engage" not in answer.text and service.count(Audit) == 0
+
+
+def test_unreadable_json_paths_and_parameters_are_4xx_and_never_echoed(service: Service) -> None:
+    headers = {**service.key(Role.auditor), "Content-Type": "application/json"}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert service.client.post("/v1/audits", content=deep, headers=headers).status_code == 400
+    long_number = b'{"records": [' + b"9" * 5_000 + b"]}"
+    assert service.client.post("/v1/audits", content=long_number, headers=headers).status_code == 400
+    assert service.client.get("/v1/audits/x%00y", headers=headers).status_code == 400
+    assert service.client.get("/v1/audits/x/records?team=%00", headers=headers).status_code == 400
+    made = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers).json()
+    finding = made["results"][0]["findings"][0]["finding_id"]
+    secret = "Sarah Smith of 1 High Street " * 100
+    answer = service.client.post(
+        f"/v1/findings/{finding}/feedback", json={"agree": True, "comment": secret}, headers=headers
+    )
+    assert (
+        answer.status_code == 422
+        and "Sarah" not in answer.text
+        and answer.json()["errors"][0]["field"].endswith("comment")
+    )
+    refused = service.client.get("/v1/audits")
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    assert refused.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_managers_view_of_a_job_counts_only_their_teams(database_url: str) -> None:
+    class Broken(Auditor):
+        def audit_many(self, records: Any, batch_size: int = 64) -> Any:
+            raise RuntimeError("engine fault")
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    broken = Broken(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
+    with TestClient(create_app(database_url, auditor=broken, sync_limit=1)) as client:
+        with Session(engine) as s:
+            auditor_key, _ = create_key(s, Role.auditor, "a")
+            manager_key, _ = create_key(s, Role.manager, "m", ["A"])
+            s.commit()
+        made = client.post(
+            "/v1/audits", json={"records": _records("B", "A", "B")}, headers={"Authorization": f"Bearer {auditor_key}"}
+        )
+        url = made.headers["location"]
+        _wait(lambda: client.get(url, headers={"Authorization": f"Bearer {auditor_key}"}).json()["status"] == "failed")
+        seen = client.get(url, headers={"Authorization": f"Bearer {manager_key}"}).json()
+        assert seen["records"] == 1 and seen["progress"] == {"scored": 0, "total": 1}
+        assert "'r0'" not in seen["error"] and "r0" not in str(seen)
+        full = client.get(url, headers={"Authorization": f"Bearer {auditor_key}"}).json()
+        assert full["progress"] == {"scored": 0, "total": 3} and "'r0'" in full["error"]
+    engine.dispose()
