@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
-from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, FindingRow, KeyTeam, make_engine, migrate
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, FindingRow, KeyTeam, make_engine, migrate, now
 from api.jobs import Worker, progress, unfinished
 from api.keys import Role, find_key
 from api.metrics import Metrics
@@ -245,12 +245,17 @@ def create_app(
         ).first()
         if found is None:
             raise ApiError(404, "not_found", "no such finding, or it is not yours to read")
-        row = Feedback(
-            finding_id=found.id, rule_id=found.rule_id, key_id=key.id, agrees=opinion.agree, comment=opinion.comment
-        )
-        s.add(row)
-        s.commit()
-        return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": row.agrees}
+        # One opinion per key and finding: a second post replaces the first.
+        row = s.scalars(select(Feedback).where(Feedback.finding_id == found.id, Feedback.key_id == key.id)).first()
+        if row is None:
+            row = Feedback(finding_id=found.id, rule_id=found.rule_id, key_id=key.id)
+            s.add(row)
+        row.agrees, row.comment, row.created_at = opinion.agree, opinion.comment, now()
+        try:
+            s.commit()
+        except IntegrityError:  # the same key's two posts at once: the other one stands
+            s.rollback()
+        return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": opinion.agree}
 
     @app.get("/v1/audits/{audit_id}/export.csv", tags=["exports"])
     def export_csv(

@@ -174,6 +174,7 @@ class Feedback(Base):
     feedback is counted per rule in one query."""
 
     __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("finding_id", "key_id", name="uq_feedback_finding_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)

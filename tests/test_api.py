@@ -506,13 +506,11 @@ def test_feedback_is_stored_counted_per_rule_and_exported(service: Service) -> N
     made = service.client.post("/v1/audits", json={"records": _records("A")}, headers=headers).json()
     finding = made["results"][0]["findings"][0]
     url = f"/v1/findings/{finding['finding_id']}/feedback"
-    assert service.client.post(url, json={"agree": True}, headers=headers).status_code == 201
-    assert (
-        service.client.post(
-            url, json={"agree": False, "comment": "Mum's engagement is defined"}, headers=headers
-        ).status_code
-        == 201
-    )
+    other = service.key(Role.auditor)
+    for _ in range(3):  # one opinion per key: posting again replaces it, and counts are not inflated
+        assert service.client.post(url, json={"agree": True}, headers=headers).status_code == 201
+    said = {"agree": False, "comment": "Mum's engagement is defined"}
+    assert service.client.post(url, json=said, headers=other).status_code == 201
     assert service.client.post(url, json={"agree": "maybe"}, headers=headers).status_code == 422
     assert service.client.post("/v1/findings/999999/feedback", json={"agree": True}, headers=headers).status_code == 404
     rule = service.client.get(f"/v1/rules/{finding['rule_id']}", headers=headers).json()
@@ -523,6 +521,11 @@ def test_feedback_is_stored_counted_per_rule_and_exported(service: Service) -> N
     text = service.client.get(f"/v1/audits/{made['id']}/export.csv", headers=headers).content.decode("utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["finding_id"] == str(finding["finding_id"]))
     assert (row["feedback_agree"], row["feedback_disagree"]) == ("1", "1")
+    assert service.client.post(url, json={"agree": False}, headers=headers).status_code == 201  # a change of mind
+    assert service.client.get(f"/v1/rules/{finding['rule_id']}", headers=headers).json()["feedback"] == {
+        "agree": 0,
+        "disagree": 2,
+    }
 
 
 def test_a_manager_of_team_a_reaches_nothing_of_team_b_through_any_endpoint(service: Service) -> None:
@@ -673,4 +676,53 @@ def test_a_managers_view_of_a_job_counts_only_their_teams(database_url: str) -> 
         assert "'r0'" not in seen["error"] and "r0" not in str(seen)
         full = client.get(url, headers={"Authorization": f"Bearer {auditor_key}"}).json()
         assert full["progress"] == {"scored": 0, "total": 3} and "'r0'" in full["error"]
+    engine.dispose()
+
+
+def test_migration_0004_keeps_each_keys_latest_opinion(database_url: str) -> None:
+    from pathlib import Path as FilePath
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    import api.db
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(FilePath(api.db.__file__).resolve().parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO api_keys (id, name, role, prefix, digest, created_at) VALUES (1, 'k', 'auditor', 'p', 'd', CURRENT_TIMESTAMP)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO audits (id, created_at, submitted_by, request_digest, status, record_count, versions) VALUES ('a', CURRENT_TIMESTAMP, 1, 'x', 'done', 1, '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO audit_records (id, audit_id, position, record_id, record_type, text) VALUES (1, 'a', 0, 'r', 'plan', 't')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO findings (id, audit_record_id, rule_id, category, severity, start, \"end\", text, message, suggestion, citation, source) VALUES (1, 1, 'TS001', 'missing_timescale', 'high', 0, 1, 't', 'm', 's', 'c', 'rule:TS001')"
+            )
+        )
+        for n, agrees in ((1, True), (2, True), (3, False)):
+            c.execute(
+                text(
+                    "INSERT INTO feedback (id, finding_id, rule_id, key_id, agrees, created_at) VALUES (:n, 1, 'TS001', 1, :a, CURRENT_TIMESTAMP)"
+                ),
+                {"n": n, "a": agrees},
+            )
+    migrate(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT id, agrees FROM feedback")).all() == [(3, False)]
     engine.dispose()
