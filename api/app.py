@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
@@ -37,7 +37,7 @@ from sqlalchemy.sql import Select
 
 from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, FindingRow, KeyTeam, make_engine, migrate, now
 from api.jobs import Worker, progress, unfinished
-from api.keys import Role, find_key
+from api.keys import Role, create_key, find_key, revoke_key
 from api.metrics import Metrics
 from auditor import __version__
 from auditor.engine import Auditor
@@ -256,6 +256,42 @@ def create_app(
         except IntegrityError:  # the same key's two posts at once: the other one stands
             s.rollback()
         return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": opinion.agree}
+
+    def admin(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
+        if key.role != Role.admin:
+            raise ApiError(403, "forbidden", "only an admin's key may manage keys")
+        return key
+
+    @app.get("/v1/keys", tags=["keys"])
+    def list_keys(
+        _key: Annotated[ApiKey, Depends(admin)], s: Annotated[Session, Depends(session)]
+    ) -> list[dict[str, Any]]:
+        """Every key: number, name, role, teams, when made and revoked (never the key itself)."""
+        return [_key_body(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+    @app.post("/v1/keys", tags=["keys"], status_code=201)
+    def make_key(
+        wanted: KeyIn, _key: Annotated[ApiKey, Depends(admin)], s: Annotated[Session, Depends(session)]
+    ) -> dict[str, Any]:
+        """Create a key; the answer holds it once, and only its digest is stored."""
+        try:
+            plain, row = create_key(s, Role(wanted.role), wanted.name, wanted.teams)
+        except ValueError as error:
+            raise ApiError(422, "invalid_key", str(error)) from None
+        s.commit()
+        return {**_key_body(row), "key": plain}
+
+    @app.delete("/v1/keys/{key_id}", tags=["keys"])
+    def drop_key(
+        key_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+        _key: Annotated[ApiKey, Depends(admin)],
+        s: Annotated[Session, Depends(session)],
+    ) -> dict[str, Any]:
+        """Revoke a key: it stops working at once."""
+        if not revoke_key(s, key_id):
+            raise ApiError(404, "not_found", f"no live key {key_id}")
+        s.commit()
+        return {"id": key_id, "revoked": True}
 
     @app.get("/v1/audits/{audit_id}/export.csv", tags=["exports"])
     def export_csv(
@@ -486,7 +522,6 @@ SAMPLES_KEY = "sample-records"
 def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
     """Score the sample records into an audit once (the quick start's data): (audit id, whether
     it was created now). Submitted by a key that is revoked at once: nobody holds it."""
-    from api.keys import create_key, revoke_key
     from auditor.records import read_batch
 
     with Session(engine) as s:
@@ -752,6 +787,27 @@ class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     records: list[Record] = Field(min_length=1, max_length=MAX_RECORDS)
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["auditor", "manager", "admin"]
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    teams: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+def _key_body(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "role": key.role,
+        "teams": sorted(t.team for t in key.teams),
+        "created_at": _iso(key.created_at),
+        "revoked_at": _iso(key.revoked_at) if key.revoked_at else None,
+    }
 
 
 class FeedbackIn(BaseModel):

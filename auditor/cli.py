@@ -559,6 +559,25 @@ def keys_create(
     typer.echo("Keep it now: it cannot be shown again.", err=True)
 
 
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the keys: number, role, teams, name, and whether revoked (never the keys themselves)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from api.db import ApiKey, make_engine, migrate
+
+    engine = make_engine()
+    migrate(engine)
+    with Session(engine) as s:
+        rows = list(s.scalars(select(ApiKey).order_by(ApiKey.id)))
+        for row in rows:
+            teams = ", ".join(sorted(t.team for t in row.teams)) or "-"
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+            typer.echo(f"{row.id:>4}  {row.role:<8} {state:<18} {teams:<30} {row.name}")
+    typer.echo(f"{len(rows)} key(s)")
+
+
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's number, as `keys create` printed it.")]) -> None:
     """Revoke a key: it stops working at once."""

@@ -143,6 +143,30 @@ def test_a_manager_reads_only_their_teams(service: Service) -> None:
     assert mixed["id"] in logged
 
 
+def test_an_admin_manages_keys_over_the_api_and_nobody_else_may(service: Service) -> None:
+    admin = service.key(Role.admin)
+    auditor = service.key(Role.auditor)
+    made = service.client.post("/v1/keys", json={"role": "manager", "name": "Ann", "teams": ["A"]}, headers=admin)
+    assert made.status_code == 201
+    key, number = made.json()["key"], made.json()["id"]
+    listed = service.client.get("/v1/keys", headers=admin).json()
+    assert {"id": number, "role": "manager", "teams": ["A"], "name": "Ann"}.items() <= next(
+        k for k in listed if k["id"] == number
+    ).items()
+    assert key not in str(listed)  # a key is shown once, when made
+    assert service.client.get("/v1/audits", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        service.client.post("/v1/keys", json={"role": "manager", "name": "no team"}, headers=admin).status_code == 422
+    )
+    for path in ("/v1/keys",):
+        assert service.client.get(path, headers=auditor).status_code == 403
+    assert service.client.post("/v1/keys", json={"role": "admin", "name": "x"}, headers=auditor).status_code == 403
+    assert service.client.delete(f"/v1/keys/{number}", headers=auditor).status_code == 403
+    assert service.client.delete(f"/v1/keys/{number}", headers=admin).json() == {"id": number, "revoked": True}
+    assert service.client.get("/v1/audits", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert service.client.delete(f"/v1/keys/{number}", headers=admin).status_code == 404
+
+
 def test_an_admin_key_reads_no_audit(service: Service) -> None:
     auditor = service.key(Role.auditor)
     made = service.client.post("/v1/audits", json={"records": _records("A")}, headers=auditor).json()
@@ -278,8 +302,11 @@ def test_keys_are_created_printed_once_and_revoked_from_the_command_line(tmp_pat
         key_id = found.id
     assert run("keys", "create", "--role", "manager", "--name", "no team").returncode == 2
     assert run("keys", "create", "--role", "owner", "--name", "x").returncode == 2
+    listed = run("keys", "list")
+    assert listed.returncode == 0 and "Team A" in listed.stdout and "Ann" in listed.stdout and key not in listed.stdout
     assert run("keys", "revoke", str(key_id)).returncode == 0
     assert run("keys", "revoke", str(key_id)).returncode == 2
+    assert "revoked" in run("keys", "list").stdout
     with Session(engine) as s:
         assert find_key(s, key) is None
     engine.dispose()
