@@ -335,6 +335,16 @@ def _wait(condition: Any, seconds: float = 60.0) -> Any:
 RULES_ONLY = Auditor(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
 
 
+class _Broken(Auditor):
+    """An engine that fails on every batch, as a bug would."""
+
+    def audit_many(self, records: Any, batch_size: int = 64) -> Any:
+        raise RuntimeError("engine fault")
+
+
+BROKEN = _Broken(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
+
+
 def _stored_once(engine: Any, audit_id: str, batch: list[dict[str, Any]], reference: Auditor = AUDITOR) -> None:
     """Every record of the audit scored, each exactly once, with what `auditor check` finds."""
     from api.db import FindingRow
@@ -379,14 +389,9 @@ def test_a_large_batch_is_stored_answered_202_and_scored_by_the_worker(database_
 
 
 def test_a_job_that_cannot_be_scored_fails_and_says_where_without_text(database_url: str) -> None:
-    class Broken(Auditor):
-        def audit_many(self, records: Any, batch_size: int = 64) -> Any:
-            raise RuntimeError("engine fault")
-
     engine = make_engine(database_url)
     migrate(engine)
-    broken = Broken(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
-    with TestClient(create_app(database_url, auditor=broken, sync_limit=1)) as client:
+    with TestClient(create_app(database_url, auditor=BROKEN, sync_limit=1)) as client:
         with Session(engine) as s:
             key, _row = create_key(s, Role.auditor, "jobs")
             s.commit()
@@ -681,14 +686,9 @@ def test_unreadable_json_paths_and_parameters_are_4xx_and_never_echoed(service: 
 
 
 def test_a_managers_view_of_a_job_counts_only_their_teams(database_url: str) -> None:
-    class Broken(Auditor):
-        def audit_many(self, records: Any, batch_size: int = 64) -> Any:
-            raise RuntimeError("engine fault")
-
     engine = make_engine(database_url)
     migrate(engine)
-    broken = Broken(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None)
-    with TestClient(create_app(database_url, auditor=broken, sync_limit=1)) as client:
+    with TestClient(create_app(database_url, auditor=BROKEN, sync_limit=1)) as client:
         with Session(engine) as s:
             auditor_key, _ = create_key(s, Role.auditor, "a")
             manager_key, _ = create_key(s, Role.manager, "m", ["A"])
