@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -35,14 +34,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
-from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, FindingRow, KeyTeam, make_engine, migrate, now
+from api.db import (
+    AccessLog,
+    ApiKey,
+    Audit,
+    AuditRecord,
+    Feedback,
+    FindingRow,
+    KeyTeam,
+    finding_values,
+    make_engine,
+    migrate,
+    now,
+    record_values,
+)
 from api.jobs import Worker, progress, unfinished
 from api.keys import Role, create_key, find_key, revoke_key
 from api.metrics import Metrics
 from auditor import __version__
 from auditor.engine import Auditor
-from auditor.findings import Finding, RecordResult
+from auditor.findings import RecordResult, summarise, summary
 from auditor.records import Record
+from auditor.rulebook import Rule
 from auditor.spreadsheet import spreadsheet_safe
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -72,11 +85,9 @@ class ApiError(Exception):
 def create_app(
     database_url: str | None = None,
     auditor: Auditor | None = None,
-    samples: Path | None = None,
     sync_limit: int | None = None,
 ) -> FastAPI:
-    """The service, on the database at `database_url` (default: `api.db.database_url()`). With
-    `samples`, that file's records are scored into an audit at start-up unless already there. A
+    """The service, on the database at `database_url` (default: `api.db.database_url()`). A
     batch of more than `sync_limit` records (default AUDITOR_SYNC_LIMIT, else 100) is stored and
     answered `202`; the job worker scores it."""
     state: dict[str, Any] = {}
@@ -89,9 +100,6 @@ def create_app(
         state["sessions"] = sessionmaker(engine, expire_on_commit=False)
         state["auditor"] = auditor or Auditor()
         state["sync_limit"] = sync_limit if sync_limit is not None else int(os.environ.get("AUDITOR_SYNC_LIMIT", "100"))
-        if samples is not None:
-            audit_id, created = load_samples(engine, state["auditor"], samples)
-            logger.info("sample records %s as audit %s", "scored" if created else "already stored", audit_id)
         state["scoring"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-scoring")
         worker = state["worker"] = Worker(engine, state["auditor"], on_scored=state["metrics"].scored)
         worker.start()  # resumes any job a stopped process left unfinished
@@ -255,7 +263,8 @@ def create_app(
             s.commit()
         except IntegrityError:  # the same key's two posts at once: the other one stands
             s.rollback()
-        return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": opinion.agree}
+            row = s.scalars(select(Feedback).where(Feedback.finding_id == found.id, Feedback.key_id == key.id)).one()
+        return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": row.agrees}
 
     def admin(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
         if key.role != Role.admin:
@@ -492,13 +501,11 @@ def score_and_store(
     s.flush()
     # Core bulk inserts, not one ORM object per row: a batch's findings in one statement.
     values = [
-        _record_values(audit.id, position, record, result)
+        record_values(audit.id, position, record, result)
         for position, (record, result) in enumerate(zip(records, results, strict=True))
     ]
     ids = list(s.scalars(insert(AuditRecord).returning(AuditRecord.id, sort_by_parameter_order=True), values))
-    findings = [
-        _finding_values(i, f) for i, result in zip(ids, results, strict=True) if result for f in result.findings
-    ]
+    findings = [finding_values(i, f) for i, result in zip(ids, results, strict=True) if result for f in result.findings]
     finding_ids = (
         list(s.scalars(insert(FindingRow).returning(FindingRow.id, sort_by_parameter_order=True), findings))
         if findings
@@ -611,49 +618,6 @@ def _parse_batch(body: bytes) -> list[Record]:
     return records
 
 
-def _record_values(audit_id: str, position: int, record: Record, result: RecordResult | None) -> dict[str, Any]:
-    """A record's row; with its score, or unscored (NULL) for the job worker."""
-    return {
-        "audit_id": audit_id,
-        "position": position,
-        "record_id": record.id,
-        "record_type": record.record_type.value,
-        "plan_type": record.plan_type.value if record.plan_type else None,
-        "team": record.team,
-        "worker": record.worker,
-        "child_id": record.child_id,
-        "la_code": record.la_code,
-        "recorded_at": record.recorded_at.isoformat() if record.recorded_at else None,
-        "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
-        "text": record.text,
-        "score": result.score if result else None,
-        "grade": result.grade.value if result else None,
-    }
-
-
-def _finding_values(audit_record_id: int, f: Finding) -> dict[str, Any]:
-    return {
-        "audit_record_id": audit_record_id,
-        "rule_id": f.rule_id,
-        "category": f.category.value,
-        "severity": f.severity.value,
-        "start": f.start,
-        "end": f.end,
-        "text": f.text,
-        "message": f.message,
-        "suggestion": f.suggestion,
-        "citation": f.citation,
-        "source": f.source,
-        "confidence": f.confidence,
-        "explanation": f.explanation,
-    }
-
-
-def finding_rows(audit_record_id: int, result: RecordResult) -> list[FindingRow]:
-    """A scored record's findings as rows of its stored record."""
-    return [FindingRow(**_finding_values(audit_record_id, f)) for f in result.findings]
-
-
 _FINDING_FIELDS = ("rule_id", "category", "severity", "start", "end", "text", "message", "suggestion", "citation")
 
 
@@ -691,29 +655,17 @@ def _audit_body(
         rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
         results = [_record_body(r) for r in rows]
     if results is not None:
-        scores = [r["score"] for r in results if r["score"] is not None]
-        count, mean = len(results), (sum(scores) / len(scores) if scores else None)
-        grades = Counter(r["grade"] for r in results if r["grade"])
-        categories = Counter(f["category"] for r in results for f in r["findings"])
+        counted = summarise(results)
     else:
         visible = _visible_records(key).where(AuditRecord.audit_id == audit.id).subquery()
         count, mean = s.execute(select(func.count(), func.avg(visible.c.score))).one()
-        grades = Counter(
-            dict(
-                s.execute(
-                    select(visible.c.grade, func.count()).where(visible.c.grade.is_not(None)).group_by(visible.c.grade)
-                ).all()
-            )
-        )
-        categories = Counter(
-            dict(
-                s.execute(
-                    select(FindingRow.category, func.count())
-                    .join(visible, visible.c.id == FindingRow.audit_record_id)
-                    .group_by(FindingRow.category)
-                ).all()
-            )
-        )
+        grades = s.execute(select(visible.c.grade, func.count()).group_by(visible.c.grade)).all()
+        categories = s.execute(
+            select(FindingRow.category, func.count())
+            .join(visible, visible.c.id == FindingRow.audit_record_id)
+            .group_by(FindingRow.category)
+        ).all()
+        counted = summary(count, mean, dict(grades), dict(categories))  # type: ignore[arg-type]
     body: dict[str, Any] = {
         "id": audit.id,
         "created_at": _iso(audit.created_at),
@@ -725,10 +677,7 @@ def _audit_body(
         ),
         # The failing record may be another team's: a manager is told only that the job failed.
         "error": audit.error if key.role != Role.manager or audit.error is None else "a record could not be scored",
-        "records": count,
-        "mean_score": round(float(mean), 1) if mean is not None else None,
-        "grades": dict(sorted(grades.items())),
-        "findings_by_category": dict(sorted(categories.items())),
+        **counted,
         "versions": audit.versions,
         "links": {"self": f"/v1/audits/{audit.id}", "records": f"/v1/audits/{audit.id}/records"},
     }
@@ -891,19 +840,10 @@ def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object
             yield [spreadsheet_safe(v) for v in head + cells]
 
 
-def _rule(rule: Any, feedback: dict[str, int] | None = None) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "category": rule.category.value,
-        "severity": rule.severity.value,
-        "applies_to": [t.value for t in rule.applies_to],
-        "description": rule.description,
-        "message": rule.message,
-        "suggestion": rule.suggestion,
-        "citation": str(rule.citation),
-        "feedback": feedback or {"agree": 0, "disagree": 0},
-    }
+def _rule(rule: Rule, feedback: dict[str, int] | None = None) -> dict[str, Any]:
+    """The rule's catalogue entry (as `auditor rules --format json` gives it), with how
+    practitioners judged its findings."""
+    return {**rule.catalogue(), "feedback": feedback or {"agree": 0, "disagree": 0}}
 
 
 def _versions(auditor: Auditor) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from auditor.findings import Finding, RecordResult
+from auditor.records import Record
 
 
 def now() -> datetime:
@@ -195,3 +199,46 @@ class AccessLog(Base):
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     audit_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     action: Mapped[str] = mapped_column(String(40))
+
+
+# The rows a scored (or queued) record is stored as: the service and the job worker insert them
+# in bulk with these.
+
+
+def record_values(audit_id: str, position: int, record: Record, result: RecordResult | None) -> dict[str, Any]:
+    """A record's row; with its score, or unscored (NULL) for the job worker."""
+    return {
+        "audit_id": audit_id,
+        "position": position,
+        "record_id": record.id,
+        "record_type": record.record_type.value,
+        "plan_type": record.plan_type.value if record.plan_type else None,
+        "team": record.team,
+        "worker": record.worker,
+        "child_id": record.child_id,
+        "la_code": record.la_code,
+        "recorded_at": record.recorded_at.isoformat() if record.recorded_at else None,
+        "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
+        "text": record.text,
+        "score": result.score if result else None,
+        "grade": result.grade.value if result else None,
+    }
+
+
+def finding_values(audit_record_id: int, f: Finding) -> dict[str, Any]:
+    """A finding's row of its stored record."""
+    return {
+        "audit_record_id": audit_record_id,
+        "rule_id": f.rule_id,
+        "category": f.category.value,
+        "severity": f.severity.value,
+        "start": f.start,
+        "end": f.end,
+        "text": f.text,
+        "message": f.message,
+        "suggestion": f.suggestion,
+        "citation": f.citation,
+        "source": f.source,
+        "confidence": f.confidence,
+        "explanation": f.explanation,
+    }

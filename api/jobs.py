@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.db import Audit, AuditRecord
+from api.db import Audit, AuditRecord, FindingRow, finding_values
 from auditor.engine import Auditor
 from auditor.records import Record
 
@@ -55,8 +55,6 @@ def run_audit(
     on_scored: Callable[[str, list[str]], None] | None = None,
 ) -> bool:
     """Score every unscored record of the audit, a chunk per transaction; True when it is done."""
-    from api.app import finding_rows
-
     with Session(engine) as s:
         s.execute(update(Audit).where(Audit.id == audit_id, Audit.status == "queued").values(status="running"))
         s.commit()
@@ -93,7 +91,8 @@ def run_audit(
                     .execution_options(synchronize_session=False)
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    s.add_all(finding_rows(row.id, result))
+                    if result.findings:
+                        s.execute(insert(FindingRow), [finding_values(row.id, f) for f in result.findings])
                     if on_scored is not None:
                         on_scored("job", [f.category.value for f in result.findings])
             s.commit()
@@ -142,8 +141,6 @@ class Worker:
 def progress(s: Session, visible: Any) -> dict[str, Any]:
     """How far a job got, over the records of `visible` (a query of the audit's records this key
     may read: a manager learns nothing of other teams' records, not even how many there are)."""
-    from sqlalchemy import func
-
     records = visible.subquery()
     total, scored = s.execute(select(func.count(), func.count(records.c.score))).one()
     return {"scored": scored, "total": total}

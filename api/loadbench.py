@@ -42,10 +42,31 @@ def record_of_words(words: int) -> dict[str, Any]:
     return {"id": "load", "record_type": "plan", "plan_type": "cp", "team": "Load", "text": "\n".join(lines)}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def start_service(env: dict[str, str], port: int, workers: int = 1, seconds: float = 120) -> subprocess.Popen[bytes]:
+    """`auditor serve` in its own process(es) on loopback, returned once it answers /readyz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "auditor.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise RuntimeError("the service did not start")
+        time.sleep(0.1)
 
 
 async def _scenario(
@@ -114,26 +135,10 @@ def run(workers: int, scale: float, model: bool) -> list[dict[str, Any]]:
             check=True,
         )
         key = made.stdout.strip().splitlines()[-1]
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "auditor.cli", "serve", "--port", str(port), "--workers", str(workers)],
-            env={**env, "AUDITOR_SYNC_LIMIT": "100"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        port = free_port()
+        server = start_service({**env, "AUDITOR_SYNC_LIMIT": "100"}, port, workers)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the service did not start")
-                time.sleep(0.2)
-            return asyncio.run(_drive(base, key, single, batch, scale))
+            return asyncio.run(_drive(f"http://127.0.0.1:{port}", key, single, batch, scale))
         finally:
             server.terminate()
             server.wait(30)

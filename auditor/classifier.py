@@ -74,31 +74,13 @@ def features_of(pipeline: Pipeline, texts: Texts) -> Any:
     return pipeline.named_steps["features"].transform(as_words(texts)).tocsr()
 
 
-def probabilities(pipeline: Pipeline, texts: Texts, features: Any = None) -> np.ndarray:
-    """Probability of each target (columns in target order) for each text (rows).
-
-    Pass `features` (from `features_of`) to reuse a matrix already computed for `explain`."""
+def probabilities(pipeline: Pipeline, texts: Texts) -> np.ndarray:
+    """Probability of each target (columns in target order) for each text (rows), computed by
+    scikit-learn (training and evaluation; the engine uses `Scorer`, which a test holds equal)."""
     classify = pipeline.named_steps["classify"]
     if not len(texts):
         return np.zeros((0, len(classify.estimators_)))
-    matrix = features if features is not None else features_of(pipeline, texts)
-    return np.column_stack([p[:, 1] for p in classify.predict_proba(matrix)])
-
-
-def explain(
-    pipeline: Pipeline,
-    text: str | Words,
-    target: int,
-    top: int = 5,
-    matrix: Any = None,
-    row: int = 0,
-    hidden: frozenset[int] = frozenset(),
-) -> list[str]:
-    """The words, word pairs and character sequences that pushed this text towards the target,
-    strongest first. Pass `matrix` (from `features_of`) and the text's `row` in it to reuse
-    features already computed. No word whose key is in `hidden` (personal data) is named, nor
-    any n-gram of one."""
-    return Scorer.of(pipeline).explain(as_words([text])[0], target, top, matrix, row, hidden)
+    return np.column_stack([p[:, 1] for p in classify.predict_proba(features_of(pipeline, texts))])
 
 
 class Scorer:
@@ -168,14 +150,18 @@ class Scorer:
 
     def explain(
         self,
-        words: Words,
+        text: str | Words,
         target: int,
         top: int = 5,
         matrix: Any = None,
         row: int = 0,
         hidden: frozenset[int] = frozenset(),
     ) -> list[str]:
-        """See `explain`."""
+        """The words, word pairs and character sequences that pushed this text towards the
+        target, strongest first. Pass `matrix` (from `features`) and the text's `row` in it to
+        reuse features already computed. No word whose key is in `hidden` (personal data) is
+        named, nor any n-gram of one."""
+        words = as_words([text])[0]
         if matrix is None:
             matrix, row = self.features([words]), 0
         first, last = matrix.indptr[row], matrix.indptr[row + 1]

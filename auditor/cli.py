@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 import typer
 
 from auditor import __version__
-from auditor.findings import Category, Grade, RecordResult
+from auditor.findings import Grade, RecordResult, summarise
 from auditor.records import InputError, Record, read_batch
 from auditor.rulebook import RuleBook, RuleFileError
 from auditor.scoring import ScoringConfig
@@ -292,23 +292,11 @@ def _write_json(out: TextIO, results: Iterable[RecordResult], rules: RuleBook) -
     document = {
         "auditor_version": __version__,
         "rules_version": rules.version(),
-        "summary": _summary(records),
+        "summary": summarise(records),
         "records": records,
     }
     json.dump(document, out, ensure_ascii=False, indent=2)
     out.write("\n")
-
-
-def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
-    grades = Counter(r["grade"] for r in records)
-    categories = Counter(f["category"] for r in records for f in r["findings"])
-    scores = [r["score"] for r in records]
-    return {
-        "records": len(records),
-        "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
-        "grades": {g.value: grades.get(g.value, 0) for g in Grade},
-        "findings_by_category": {c.value: categories[c.value] for c in Category if categories[c.value]},
-    }
 
 
 CSV_COLUMNS = [
@@ -394,7 +382,7 @@ def list_rules(
     except RuleFileError as exc:
         _fail(str(exc))
     if output_format == "json":
-        catalogue = [r.model_dump(mode="json", exclude={"examples", "params"}) for r in rules]
+        catalogue = [r.catalogue() for r in rules]
         typer.echo(json.dumps({"rules_version": rules.version(), "rules": catalogue}, indent=2, ensure_ascii=False))
         return
     if output_format != "table":
@@ -494,27 +482,48 @@ def serve(
     file in AUDITOR_DATA_DIR (default ~/.local/share/auditor); migrations run at start-up."""
     import uvicorn
 
-    from api.db import database_url, make_engine, migrate
+    from api.db import database_url
 
     url = database_url()
     if samples is not None and not samples.is_file():
         _fail(f"{samples}: no such file")
     if workers < 1:
         _fail("--workers must be at least 1")
-    engine = make_engine(url)
-    migrate(engine)  # once, before any worker process starts
-    if samples is not None:
-        from api.app import load_samples
-        from auditor.engine import Auditor
+    with _database(url) as engine:  # migrated once, before any worker process starts
+        if samples is not None:
+            from api.app import load_samples
+            from auditor.engine import Auditor
 
-        audit_id, created = load_samples(engine, Auditor(), samples)
-        typer.echo(f"sample records {'scored into' if created else 'already in'} audit {audit_id}")
-    engine.dispose()
+            try:
+                audit_id, created = load_samples(engine, Auditor(), samples)
+            except InputError as exc:
+                _fail(str(exc))
+            typer.echo(f"sample records {'scored into' if created else 'already in'} audit {audit_id}")
     typer.echo(
         f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
     )
     os.environ["AUDITOR_DATABASE_URL"] = url  # what every worker process's app reads
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@contextmanager
+def _database(url: str | None = None) -> Iterator[Any]:
+    """The service's database, migrated, as an engine; one that cannot be reached stops the
+    command with exit 2, naming the database (never its password)."""
+    from sqlalchemy.exc import OperationalError
+
+    from api.db import database_url, make_engine, migrate
+
+    url = url or database_url()
+    engine = make_engine(url)
+    try:
+        try:
+            migrate(engine)
+        except OperationalError:
+            _fail(f"database {_safe_url(url)}: cannot be reached or opened")
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _safe_url(url: str) -> str:
@@ -537,16 +546,13 @@ def keys_create(
     """Create a key and print it once: it is stored only as a digest."""
     from sqlalchemy.orm import Session
 
-    from api.db import make_engine, migrate
     from api.keys import Role, create_key
 
     try:
         chosen = Role(role)
     except ValueError:
         _fail("--role must be auditor, manager or admin")
-    engine = make_engine()
-    migrate(engine)
-    with Session(engine) as s:
+    with _database() as engine, Session(engine) as s:
         try:
             key, row = create_key(s, chosen, name, team)
         except ValueError as exc:
@@ -565,11 +571,9 @@ def keys_list() -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from api.db import ApiKey, make_engine, migrate
+    from api.db import ApiKey
 
-    engine = make_engine()
-    migrate(engine)
-    with Session(engine) as s:
+    with _database() as engine, Session(engine) as s:
         rows = list(s.scalars(select(ApiKey).order_by(ApiKey.id)))
         for row in rows:
             teams = ", ".join(sorted(t.team for t in row.teams)) or "-"
@@ -583,12 +587,9 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's number, as
     """Revoke a key: it stops working at once."""
     from sqlalchemy.orm import Session
 
-    from api.db import make_engine, migrate
     from api.keys import revoke_key
 
-    engine = make_engine()
-    migrate(engine)
-    with Session(engine) as s:
+    with _database() as engine, Session(engine) as s:
         if not revoke_key(s, key_id):
             _fail(f"no live key {key_id}")
         s.commit()

@@ -42,7 +42,6 @@ from auditor.records import Record, RecordType
 from auditor.rulebook import RuleBook
 from auditor.segment import SectionKind, paragraphs
 
-# The rule whose words a model finding of each category carries.
 # The rules whose words a model finding of each category carries: the first that applies to the
 # record (PEP targets have their own vague-action rule; OW003, "names nobody", is the general one).
 PRIMARY_RULES = {

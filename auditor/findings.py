@@ -6,6 +6,8 @@ The category names are a stable contract shared by the CLI, the API, the reports
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -106,3 +108,29 @@ class RecordResult:
             "grade": self.grade.value,
             "findings": [f.contract() for f in self.findings],
         }
+
+
+def summary(
+    records: int, mean_score: float | None, grades: Mapping[str, int], categories: Mapping[str, int]
+) -> dict[str, Any]:
+    """A batch's summary, in the one shape the CLI's JSON and the API share: every grade (zero
+    included), and each category found, in the contract's order."""
+    return {
+        "records": records,
+        "mean_score": round(float(mean_score), 1) if mean_score is not None else None,
+        "grades": {g.value: grades.get(g.value, 0) for g in Grade},
+        "findings_by_category": {c.value: categories[c.value] for c in Category if categories.get(c.value)},
+    }
+
+
+def summarise(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """`summary` of records in the contract's shape (`RecordResult.contract()`); unscored ones
+    (score None) are counted but have no score or grade."""
+    rows = list(results)
+    scores = [r["score"] for r in rows if r["score"] is not None]
+    return summary(
+        len(rows),
+        sum(scores) / len(scores) if scores else None,
+        Counter(r["grade"] for r in rows if r["grade"]),
+        Counter(f["category"] for r in rows for f in r["findings"]),
+    )

@@ -74,6 +74,11 @@ class Rule(_Strict):
             )
         return self
 
+    def catalogue(self) -> dict[str, Any]:
+        """The rule as the catalogue shows it (`auditor rules --format json`, `GET /v1/rules`):
+        everything but its test examples and its checks' parameters."""
+        return self.model_dump(mode="json", exclude={"examples", "params"})
+
     def applies(self, record_type: RecordType, plan_type: PlanType | None) -> bool:
         if record_type not in self.applies_to:
             return False

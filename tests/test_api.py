@@ -39,11 +39,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 class Service:
-    def __init__(self, url: str) -> None:
+    """The app on a database, started (its lifespan entered), with helpers for keys and counts."""
+
+    def __init__(self, url: str, auditor: Auditor | None = None, sync_limit: int | None = None) -> None:
         self.engine = make_engine(url)
         migrate(self.engine)
-        self.client = TestClient(create_app(url, auditor=AUDITOR))
+        self.client = TestClient(create_app(url, auditor=auditor or AUDITOR, sync_limit=sync_limit))
         self.client.__enter__()
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+        self.engine.dispose()
 
     def key(self, role: Role, teams: list[str] | None = None) -> dict[str, str]:
         with Session(self.engine) as s:
@@ -60,8 +66,7 @@ class Service:
 def service(database_url: str) -> Iterator[Service]:
     running = Service(database_url)
     yield running
-    running.client.__exit__(None, None, None)
-    running.engine.dispose()
+    running.close()
 
 
 def _records(*teams: str) -> list[dict[str, Any]]:
@@ -97,8 +102,14 @@ def test_the_rule_catalogue_carries_citations(service: Service) -> None:
     rules = service.client.get("/v1/rules", headers=headers).json()
     assert {r["id"] for r in rules} == {r.id for r in AUDITOR.rules}
     one = service.client.get("/v1/rules/ts001", headers=headers).json()
-    assert one["category"] == "missing_timescale"
-    assert one["citation"] == str(AUDITOR.rules.by_id["TS001"].citation) and "Ofsted" in one["citation"]
+    assert one["category"] == "missing_timescale" and one["feedback"] == {"agree": 0, "disagree": 0}
+    assert (
+        one["citation"]["words"] == AUDITOR.rules.by_id["TS001"].citation.words
+        and "Ofsted" in one["citation"]["source"]
+    )
+    assert "examples" not in one and {k: v for k, v in one.items() if k != "feedback"} == (
+        AUDITOR.rules.by_id["TS001"].catalogue()
+    )
     assert service.client.get("/v1/rules/XX999", headers=headers).status_code == 404
 
 
@@ -307,6 +318,10 @@ def test_keys_are_created_printed_once_and_revoked_from_the_command_line(tmp_pat
     assert run("keys", "revoke", str(key_id)).returncode == 0
     assert run("keys", "revoke", str(key_id)).returncode == 2
     assert "revoked" in run("keys", "list").stdout
+    env["AUDITOR_DATABASE_URL"] = "postgresql://nobody:hunter2@127.0.0.1:1/nowhere"
+    unreachable = run("keys", "list")
+    assert unreachable.returncode == 2 and "cannot be reached" in unreachable.stderr
+    assert "hunter2" not in unreachable.stderr and "Traceback" not in unreachable.stderr
     with Session(engine) as s:
         assert find_key(s, key) is None
     engine.dispose()
@@ -368,55 +383,39 @@ def _stored_once(engine: Any, audit_id: str, batch: list[dict[str, Any]], refere
 
 
 def test_a_large_batch_is_stored_answered_202_and_scored_by_the_worker(database_url: str) -> None:
-    engine = make_engine(database_url)
-    migrate(engine)
-    client = TestClient(create_app(database_url, auditor=AUDITOR, sync_limit=10))
-    with client:
-        with Session(engine) as s:
-            key, _row = create_key(s, Role.auditor, "jobs")
-            s.commit()
-        headers = {"Authorization": f"Bearer {key}"}
-        batch = _sample_batch(2)
-        response = client.post("/v1/audits", json={"records": batch}, headers=headers)
-        assert response.status_code == 202
-        location = response.headers["location"]
-        assert response.json()["status"] in ("queued", "running", "done") and "results" not in response.json()
-        done = _wait(lambda: client.get(location, headers=headers).json()["status"] == "done")
-        assert done
-        assert client.get(location, headers=headers).json()["records"] == len(batch)
-    _stored_once(engine, location.rsplit("/", 1)[1], batch)
-    engine.dispose()
+    service = Service(database_url, sync_limit=10)
+    headers = service.key(Role.auditor)
+    batch = _sample_batch(2)
+    response = service.client.post("/v1/audits", json={"records": batch}, headers=headers)
+    assert response.status_code == 202
+    location = response.headers["location"]
+    assert response.json()["status"] in ("queued", "running", "done") and "results" not in response.json()
+    assert _wait(lambda: service.client.get(location, headers=headers).json()["status"] == "done")
+    assert service.client.get(location, headers=headers).json()["records"] == len(batch)
+    _stored_once(service.engine, location.rsplit("/", 1)[1], batch)
+    service.close()
 
 
 def test_a_job_that_cannot_be_scored_fails_and_says_where_without_text(database_url: str) -> None:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with TestClient(create_app(database_url, auditor=BROKEN, sync_limit=1)) as client:
-        with Session(engine) as s:
-            key, _row = create_key(s, Role.auditor, "jobs")
-            s.commit()
-        headers = {"Authorization": f"Bearer {key}"}
-        made = client.post("/v1/audits", json={"records": _records("A", "B")}, headers=headers)
-        assert made.status_code == 202
-        audit = _wait(
-            lambda: (a := client.get(made.headers["location"], headers=headers).json())["status"] == "failed" and a
-        )
-        assert "RuntimeError" in audit["error"] and "'r0'" in audit["error"]
-        assert "engage" not in audit["error"]
-    engine.dispose()
+    service = Service(database_url, auditor=BROKEN, sync_limit=1)
+    headers = service.key(Role.auditor)
+    made = service.client.post("/v1/audits", json={"records": _records("A", "B")}, headers=headers)
+    assert made.status_code == 202
+    url = made.headers["location"]
+    audit = _wait(lambda: (a := service.client.get(url, headers=headers).json())["status"] == "failed" and a)
+    assert "RuntimeError" in audit["error"] and "'r0'" in audit["error"]
+    assert "engage" not in audit["error"]
+    service.close()
 
 
 def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_url: str, tmp_path: Path) -> None:
     import signal
-    import socket
-    import subprocess
-    import sys
 
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from api.loadbench import free_port, start_service
+
+    port = free_port()
     env = {
         **os.environ,
         "AUDITOR_DATABASE_URL": database_url,
@@ -429,23 +428,6 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
         key, _row = create_key(s, Role.auditor, "jobs")
         s.commit()
 
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "auditor.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait(up, 120)
-        return process
-
     def scored(audit_id: str) -> int:
         with Session(engine) as s:
             return (
@@ -454,7 +436,7 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
             )
 
     batch = _sample_batch(40)  # 1,440 records
-    process = start()
+    process = start_service(env, port)
     try:
         response = httpx.post(
             f"http://127.0.0.1:{port}/v1/audits",
@@ -471,7 +453,7 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
         assert 0 < partly < len(batch), "the job should have been killed part way"
         with Session(engine) as s:
             assert s.get(Audit, audit_id).status == "running"  # type: ignore[union-attr]
-        process = start()  # the worker resumes the job at start-up
+        process = start_service(env, port)  # the worker resumes the job at start-up
         _wait(lambda: scored(audit_id) == len(batch), 300)
         with Session(engine) as s:
             _wait(lambda: s.get(Audit, audit_id, populate_existing=True).status == "done")  # type: ignore[union-attr]
@@ -686,24 +668,17 @@ def test_unreadable_json_paths_and_parameters_are_4xx_and_never_echoed(service: 
 
 
 def test_a_managers_view_of_a_job_counts_only_their_teams(database_url: str) -> None:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with TestClient(create_app(database_url, auditor=BROKEN, sync_limit=1)) as client:
-        with Session(engine) as s:
-            auditor_key, _ = create_key(s, Role.auditor, "a")
-            manager_key, _ = create_key(s, Role.manager, "m", ["A"])
-            s.commit()
-        made = client.post(
-            "/v1/audits", json={"records": _records("B", "A", "B")}, headers={"Authorization": f"Bearer {auditor_key}"}
-        )
-        url = made.headers["location"]
-        _wait(lambda: client.get(url, headers={"Authorization": f"Bearer {auditor_key}"}).json()["status"] == "failed")
-        seen = client.get(url, headers={"Authorization": f"Bearer {manager_key}"}).json()
-        assert seen["records"] == 1 and seen["progress"] == {"scored": 0, "total": 1}
-        assert "'r0'" not in seen["error"] and "r0" not in str(seen)
-        full = client.get(url, headers={"Authorization": f"Bearer {auditor_key}"}).json()
-        assert full["progress"] == {"scored": 0, "total": 3} and "'r0'" in full["error"]
-    engine.dispose()
+    service = Service(database_url, auditor=BROKEN, sync_limit=1)
+    auditor, manager = service.key(Role.auditor), service.key(Role.manager, ["A"])
+    made = service.client.post("/v1/audits", json={"records": _records("B", "A", "B")}, headers=auditor)
+    url = made.headers["location"]
+    _wait(lambda: service.client.get(url, headers=auditor).json()["status"] == "failed")
+    seen = service.client.get(url, headers=manager).json()
+    assert seen["records"] == 1 and seen["progress"] == {"scored": 0, "total": 1}
+    assert "'r0'" not in seen["error"] and "r0" not in str(seen)
+    full = service.client.get(url, headers=auditor).json()
+    assert full["progress"] == {"scored": 0, "total": 3} and "'r0'" in full["error"]
+    service.close()
 
 
 def test_migration_0004_keeps_each_keys_latest_opinion(database_url: str) -> None:
@@ -753,3 +728,27 @@ def test_migration_0004_keeps_each_keys_latest_opinion(database_url: str) -> Non
     with engine.connect() as c:
         assert c.execute(text("SELECT id, agrees FROM feedback")).all() == [(3, False)]
     engine.dispose()
+
+
+def test_serve_refuses_unreadable_samples_by_file_and_row_without_their_text(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    samples = tmp_path / "samples.jsonl"
+    good = {"id": "s1", "record_type": "plan", "text": "SW to visit weekly."}
+    samples.write_text(
+        json.dumps(good) + "\n" + json.dumps({"id": "s2", "record_type": "memo", "text": "Sarah Smith"}) + "\n"
+    )
+    env = {**os.environ, "AUDITOR_DATA_DIR": str(tmp_path), "AUDITOR_MODEL": "off"}
+    env.pop("AUDITOR_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "auditor.cli", "serve", "--port", "1", "--samples", str(samples)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "samples.jsonl" in done.stderr and "row 2" in done.stderr and "'s2'" in done.stderr
+    assert "Sarah" not in done.stderr + done.stdout and "Traceback" not in done.stderr

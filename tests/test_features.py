@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils import murmurhash3_32
 
 from auditor.bench import sample_corpus
-from auditor.classifier import explain, load
+from auditor.classifier import Scorer, load
 from auditor.engine import Auditor
 from auditor.features import CharHasher, WordHasher, Words
 from auditor.pipeline import facts
@@ -78,7 +78,7 @@ def test_explanations_name_words_and_sequences_of_the_text_itself() -> None:
     text = "Parents to demonstrate that they can meet the children's needs"
     lowered = text.lower()
     for target in range(4):
-        pushed = explain(models.actions, text, target)
+        pushed = Scorer.of(models.actions).explain(text, target)
         assert pushed
         for name in pushed:
             shown = name.strip("…").replace(" 's", "'s")
@@ -95,8 +95,8 @@ def test_hidden_words_are_never_named_in_an_explanation() -> None:
     assert {doc.vocab.strings[k] for k in hidden} == {"kayleigh", "07700", "900123"}
     words = Words.from_doc(doc, [(10, len(text))])[0]
     models = load()
-    everything = explain(models.actions, words, 0, top=500)
-    shown = explain(models.actions, words, 0, top=500, hidden=hidden)
+    everything = Scorer.of(models.actions).explain(words, 0, top=500)
+    shown = Scorer.of(models.actions).explain(words, 0, top=500, hidden=hidden)
     others = "mum to phone mrs on and meet the children 's needs ."
     leaked = [n for n in everything if n.strip("…") not in others and not set(n.strip("…")) <= set("d ")]
     assert leaked  # without `hidden`, fragments of the name and number are named...
