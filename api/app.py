@@ -33,6 +33,7 @@ from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.db import (
     AccessLog,
@@ -47,10 +48,12 @@ from api.db import (
     migrate,
     now,
     record_values,
+    table,
 )
 from api.jobs import Worker, progress, unfinished
 from api.keys import Role, create_key, find_key, revoke_key
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsMiddleware
+from api.scoring import Scoring, ScoringPool, ScoringUnavailable
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult, summarise, summary
@@ -86,10 +89,13 @@ def create_app(
     database_url: str | None = None,
     auditor: Auditor | None = None,
     sync_limit: int | None = None,
+    scorers: int = 0,
+    access_log: bool = False,
 ) -> FastAPI:
     """The service, on the database at `database_url` (default: `api.db.database_url()`). A
     batch of more than `sync_limit` records (default AUDITOR_SYNC_LIMIT, else 100) is stored and
-    answered `202`; the job worker scores it."""
+    answered `202`; the job worker scores it. Records are scored by `scorers` processes (each
+    with an engine built from the environment), or with none by `auditor` in this process."""
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -100,12 +106,22 @@ def create_app(
         state["sessions"] = sessionmaker(engine, expire_on_commit=False)
         state["auditor"] = auditor or Auditor()
         state["sync_limit"] = sync_limit if sync_limit is not None else int(os.environ.get("AUDITOR_SYNC_LIMIT", "100"))
-        state["scoring"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-scoring")
-        worker = state["worker"] = Worker(engine, state["auditor"], on_scored=state["metrics"].scored)
+        pool = ScoringPool(scorers) if scorers else None
+        if pool is not None:
+            pool.start()
+        scorer = state["scorer"] = pool or state["auditor"]
+        # A request is scored off the event loop (health checks and reads are still answered).
+        # Scoring in this process, one batch at a time, first come first served: threads competing
+        # for the interpreter lock made the slowest requests several times slower. With a pool,
+        # two requests per scoring process: one scored while the other is read or stored.
+        state["requests"] = ThreadPoolExecutor(max_workers=2 * scorers or 1, thread_name_prefix="auditor-requests")
+        worker = state["worker"] = Worker(engine, scorer, on_scored=state["metrics"].scored)
         worker.start()  # resumes any job a stopped process left unfinished
         yield
         worker.stop()
-        state["scoring"].shutdown(wait=True)
+        state["requests"].shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -138,7 +154,8 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     metrics = state["metrics"] = Metrics()
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, access_log=access_log)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def prometheus() -> Response:
@@ -175,13 +192,6 @@ def create_app(
         logger.error("internal error: %s", error.__class__.__name__)
         return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
 
-    @app.middleware("http")
-    async def _no_nul(request: Request, call_next: Any) -> Any:
-        # PostgreSQL refuses NUL in text: a path or query holding one is refused here, as bad input.
-        if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
-            return JSONResponse({"error": "invalid_request", "message": "NUL in the path or query"}, status_code=400)
-        return await call_next(request)
-
     def session() -> Iterator[Session]:
         with state["sessions"]() as s:
             yield s
@@ -190,15 +200,7 @@ def create_app(
         s: Annotated[Session, Depends(session)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
     ) -> ApiKey:
-        row = find_key(s, credentials.credentials.strip()) if credentials is not None else None
-        if row is None:
-            raise ApiError(
-                401,
-                "unauthorized",
-                "a valid API key is needed: Authorization: Bearer KEY",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return row
+        return _key_of(s, credentials)
 
     def reader(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
         if key.role not in (Role.auditor, Role.manager):
@@ -342,49 +344,60 @@ def create_app(
     @app.post("/v1/audits", tags=["audits"], status_code=201)
     async def submit(
         request: Request,
-        key: Annotated[ApiKey, Depends(caller)],
-        s: Annotated[Session, Depends(session)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
-        if key.role != Role.auditor:
-            raise ApiError(403, "forbidden", "only an auditor's key may submit records")
+        if credentials is None:
+            raise _unauthorized()
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise ApiError(415, "unsupported_media_type", "send the batch as application/json")
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
-        body = b""
+        body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
-        records = _parse_batch(body)
-        # Scoring is CPU work: it runs off the event loop (health checks and reads are still
-        # answered), one batch at a time per process, first come first served (threads competing
-        # for the interpreter lock made the slowest requests several times slower).
-        digest = hashlib.sha256(body).hexdigest()
+        # The key is checked, and the batch read, scored and stored, in one trip off the event loop
+        # (health checks and reads are still answered meanwhile); each trip to a thread costs.
         return await asyncio.get_running_loop().run_in_executor(
-            state["scoring"], accept, s, key, records, idempotency_key, digest
+            state["requests"], accept, credentials, bytes(body), idempotency_key
         )
 
-    def accept(
+    def accept(credentials: HTTPAuthorizationCredentials, body: bytes, idempotency_key: str | None) -> JSONResponse:
+        with state["sessions"]() as s:
+            key = _key_of(s, credentials)
+            if key.role != Role.auditor:
+                raise ApiError(403, "forbidden", "only an auditor's key may submit records")
+            return _accept(s, key, _parse_batch(body), idempotency_key, hashlib.sha256(body).hexdigest())
+
+    def _accept(
         s: Session, key: ApiKey, records: list[Record], idempotency_key: str | None, request_digest: str
     ) -> JSONResponse:
         if idempotency_key is not None:
             earlier = _earlier(s, key, idempotency_key, request_digest)
             if earlier is not None:
                 return earlier
+        versions = _versions(state["auditor"])
         try:
             if len(records) > state["sync_limit"]:
                 audit, _none = score_and_store(
-                    s, state["auditor"], records, key.id, idempotency_key, request_digest, now=False
+                    s, state["scorer"], versions, records, key.id, idempotency_key, request_digest, queue=True
                 )
                 state["worker"].wake()
                 return JSONResponse(
                     _audit_body(s, audit, key), status_code=202, headers={"Location": f"/v1/audits/{audit.id}"}
                 )
-            audit, results = score_and_store(s, state["auditor"], records, key.id, idempotency_key, request_digest)
+            audit, results = score_and_store(
+                s, state["scorer"], versions, records, key.id, idempotency_key, request_digest
+            )
+        except ScoringUnavailable as error:
+            s.rollback()
+            raise ApiError(
+                503, "scoring_unavailable", f"{error}: send the batch again", headers={"Retry-After": "5"}
+            ) from None
         except IntegrityError:
             # The same Idempotency-Key arrived twice at once and the other request stored first.
             s.rollback()
@@ -470,49 +483,92 @@ def create_app(
     return app
 
 
+class RefuseNul:
+    """PostgreSQL refuses NUL in text: a path or query holding one is refused here, as bad input."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"")
+            if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+                refusal = JSONResponse(
+                    {"error": "invalid_request", "message": "NUL in the path or query"}, status_code=400
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _unauthorized() -> ApiError:
+    return ApiError(
+        401,
+        "unauthorized",
+        "a valid API key is needed: Authorization: Bearer KEY",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _key_of(s: Session, credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
+    """The caller's key, or 401."""
+    row = find_key(s, credentials.credentials.strip()) if credentials is not None else None
+    if row is None:
+        raise _unauthorized()
+    return row
+
+
 def app_from_environment() -> FastAPI:
-    """The app as `auditor serve` runs it in each worker process (configured by environment)."""
-    return create_app()
+    """The app as `auditor serve` runs it, configured by environment: AUDITOR_SCORERS scoring
+    processes (default 1), AUDITOR_ACCESS_LOG=0 for no access log."""
+    return create_app(
+        scorers=int(os.environ.get("AUDITOR_SCORERS", "1")), access_log=os.environ.get("AUDITOR_ACCESS_LOG") != "0"
+    )
 
 
 def score_and_store(
     s: Session,
-    auditor: Auditor,
+    scorer: Scoring,
+    versions: dict[str, str],
     records: list[Record],
     submitted_by: int,
     idempotency_key: str | None,
     request_digest: str,
-    now: bool = True,
+    queue: bool = False,
 ) -> tuple[Audit, list[dict[str, Any]]]:
-    """Store the audit with every record in one transaction: scored now, or (`now=False`) queued
+    """Store the audit with every record in one transaction: scored now, or (`queue`) queued
     unscored for the job worker. Returns the audit and, when scored now, each record's body as
     the API shows it (built from what was stored, not read back)."""
-    results: list[RecordResult | None] = list(auditor.audit_many(records)) if now else [None] * len(records)
+    results: list[RecordResult | None] = list(scorer.audit_many(records)) if not queue else [None] * len(records)
     audit = Audit(
         id=str(uuid.uuid4()),
+        created_at=now(),
         submitted_by=submitted_by,
         idempotency_key=idempotency_key,
         request_digest=request_digest,
-        status="done" if now else "queued",
+        status="done" if not queue else "queued",
         record_count=len(records),
-        versions=_versions(auditor),
+        versions=versions,
+        error=None,
     )
-    s.add(audit)
-    s.flush()
-    # Core bulk inserts, not one ORM object per row: a batch's findings in one statement.
+    # Core inserts, not the ORM's unit of work (half the cost of storing a single record): the
+    # audit, then its records and their findings in one statement each. `audit` itself is only
+    # read afterwards, never added to the session.
+    s.execute(insert(table(Audit)), [{c.key: getattr(audit, c.key) for c in table(Audit).columns}])
     values = [
         record_values(audit.id, position, record, result)
         for position, (record, result) in enumerate(zip(records, results, strict=True))
     ]
-    ids = list(s.scalars(insert(AuditRecord).returning(AuditRecord.id, sort_by_parameter_order=True), values))
+    record_table, finding_table = table(AuditRecord), table(FindingRow)
+    ids = list(s.scalars(insert(record_table).returning(record_table.c.id, sort_by_parameter_order=True), values))
     findings = [finding_values(i, f) for i, result in zip(ids, results, strict=True) if result for f in result.findings]
     finding_ids = (
-        list(s.scalars(insert(FindingRow).returning(FindingRow.id, sort_by_parameter_order=True), findings))
+        list(s.scalars(insert(finding_table).returning(finding_table.c.id, sort_by_parameter_order=True), findings))
         if findings
         else []
     )
     s.commit()
-    if not now:
+    if queue:
         return audit, []
     stored = [{**f, "id": i} for f, i in zip(findings, finding_ids, strict=True)]
     bodies, first = [], 0
@@ -539,7 +595,7 @@ def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
         _plain, owner = create_key(s, Role.auditor, "sample records loader")
         revoke_key(s, owner.id)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        audit, _results = score_and_store(s, auditor, records, owner.id, SAMPLES_KEY, digest)
+        audit, _results = score_and_store(s, auditor, _versions(auditor), records, owner.id, SAMPLES_KEY, digest)
         return audit.id, True
 
 
@@ -800,6 +856,7 @@ EXPORT_COLUMNS = [
     "confidence",
     "feedback_agree",
     "feedback_disagree",
+    "feedback_comments",
 ]
 
 
@@ -817,6 +874,13 @@ def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object
         .group_by(Feedback.finding_id, Feedback.agrees)
     ):
         votes.setdefault(finding_id, [0, 0])[0 if agrees else 1] = count
+    comments: dict[int, list[str]] = {}
+    for finding_id, agrees, comment in s.execute(
+        select(Feedback.finding_id, Feedback.agrees, Feedback.comment)
+        .where(Feedback.finding_id.in_(finding_ids), Feedback.comment.is_not(None), Feedback.comment != "")
+        .order_by(Feedback.created_at, Feedback.id)
+    ):
+        comments.setdefault(finding_id, []).append(f"{'agree' if agrees else 'disagree'}: {comment}")
     rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit_id).order_by(AuditRecord.position))
     for record in rows:
         head: list[object] = [
@@ -836,7 +900,7 @@ def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object
         for f in record.findings:
             agree, disagree = votes.get(f.id, [0, 0])
             cells = [f.id, f.rule_id, f.category, f.severity, f.text, f.message, f.suggestion, f.citation]
-            cells += [f.source, f.confidence, agree, disagree]
+            cells += [f.source, f.confidence, agree, disagree, "\n".join(comments.get(f.id, [])) or None]
             yield [spreadsheet_safe(v) for v in head + cells]
 
 

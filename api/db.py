@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -88,6 +89,11 @@ def migrate(engine: Engine) -> None:
 
 class Base(DeclarativeBase):
     pass
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements (bulk inserts without the ORM's unit of work)."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 class ApiKey(Base):

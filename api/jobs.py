@@ -1,9 +1,10 @@
 """Durable jobs: a large batch is stored whole, unscored, before `202` is returned; a worker
-thread in each service process then scores it a chunk at a time.
+thread in the service process (one per `auditor serve`) then scores it a chunk at a time.
 
 Each chunk's scores and findings are written in one transaction, and a record's results are
 written only if it is still unscored (`UPDATE ... WHERE score IS NULL`), so a process killed
-mid-chunk loses only that chunk's uncommitted work, and two workers never store one record twice.
+mid-chunk loses only that chunk's uncommitted work, and two services sharing one database never
+store one record twice.
 At start-up, and whenever it wakes, the worker resumes every audit that is not finished.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from api.db import Audit, AuditRecord, FindingRow, finding_values
-from auditor.engine import Auditor
+from api.scoring import Scoring, ScoringUnavailable
 from auditor.records import Record
 
 logger = logging.getLogger("uvicorn.error")
@@ -49,7 +50,7 @@ def unfinished(engine: Engine) -> list[str]:
 
 def run_audit(
     engine: Engine,
-    auditor: Auditor,
+    auditor: Scoring,
     audit_id: str,
     stop: threading.Event | None = None,
     on_scored: Callable[[str, list[str]], None] | None = None,
@@ -74,6 +75,8 @@ def run_audit(
                 return True
             try:
                 results = list(auditor.audit_many([record_of(r) for r in rows]))
+            except ScoringUnavailable:
+                raise  # not the records' fault: the worker tries the chunk again
             except Exception as error:
                 # A record the engine cannot score would fail the same way on every retry: the job
                 # stops as failed, naming the first record of the chunk and the kind of error.
@@ -105,7 +108,7 @@ class Worker:
     def __init__(
         self,
         engine: Engine,
-        auditor: Auditor,
+        auditor: Scoring,
         poll_seconds: float = 1.0,
         on_scored: Callable[[str, list[str]], None] | None = None,
     ) -> None:

@@ -1,11 +1,10 @@
 """Prometheus metrics for the service, in a registry of its own (one per app)."""
 
+import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Metrics:
@@ -25,13 +24,9 @@ class Metrics:
         self.findings = Counter("auditor_findings", "Findings reported", ["category"], registry=self.registry)
         self.jobs = Gauge("auditor_jobs_unfinished", "Audits queued or being scored", registry=self.registry)
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template, never the id
-        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.latency.labels(method, route).observe(seconds)
+        self.requests.labels(method, route, str(status)).inc()
 
     def scored(self, path: str, categories: list[str]) -> None:
         self.records.labels(path).inc()
@@ -40,3 +35,40 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+ACCESS = logging.getLogger("uvicorn.error")
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by method, route template (never the id in the path)
+    and status, and with `access_log` logs one line per request: client, method, path, status
+    and time. Never the query string, which can carry a worker's or a team's name (uvicorn's own
+    access log, which prints it, is off). Plain ASGI: Starlette's BaseHTTPMiddleware costs a task
+    and a stream per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = False) -> None:
+        self.app, self.metrics, self.access_log = app, metrics, access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts: an exception reaches the server error handler
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            seconds = time.perf_counter() - started
+            self.metrics.observe(scope["method"], route, status, seconds)
+            if self.access_log:
+                client = scope.get("client") or ("-", 0)
+                ACCESS.info("%s %s %s %d %.1f ms", client[0], scope["method"], scope["path"], status, 1000 * seconds)

@@ -472,7 +472,9 @@ def evaluate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Processes serving requests (one per core is usual).")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Scoring processes beside the service's own (one per core is usual).")
+    ] = 1,
     samples: Annotated[
         Path | None,
         typer.Option("--samples", help="Score this file of records into an audit at start-up, once."),
@@ -502,8 +504,12 @@ def serve(
     typer.echo(
         f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
     )
-    os.environ["AUDITOR_DATABASE_URL"] = url  # what every worker process's app reads
-    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
+    os.environ["AUDITOR_DATABASE_URL"] = url  # what the app reads
+    os.environ["AUDITOR_SCORERS"] = str(workers)
+    # One service process (HTTP, storage, the job worker) and `workers` scoring processes that
+    # share the requests between them: see api/scoring.py.
+    # The app logs each request itself, without the query string (uvicorn's access log prints it).
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, log_level="info", access_log=False)
 
 
 @contextmanager

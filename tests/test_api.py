@@ -447,9 +447,12 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
         assert response.status_code == 202
         audit_id = response.json()["id"]
         _wait(lambda: scored(audit_id) > 0)
+        scorers = _scoring_processes(process.pid)
+        assert scorers
         process.send_signal(signal.SIGKILL)
         process.wait(30)
         partly = scored(audit_id)
+        _wait(lambda: not any(_alive(pid) for pid in scorers), 30)  # the orphaned scorers stop too
         assert 0 < partly < len(batch), "the job should have been killed part way"
         with Session(engine) as s:
             assert s.get(Audit, audit_id).status == "running"  # type: ignore[union-attr]
@@ -462,6 +465,102 @@ def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_
         process.wait(30)
     _stored_once(engine, audit_id, batch, RULES_ONLY)
     engine.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent has not collected it
+
+
+def _scoring_processes(service_pid: int) -> set[int]:
+    """The service's scoring processes: its children started by multiprocessing's spawn (not its
+    resource tracker)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == service_pid and any(b"spawn_main" in part for part in command):
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_scoring_process_is_replaced_and_no_request_is_half_stored(database_url: str, tmp_path: Path) -> None:
+    import signal
+
+    import httpx
+
+    from api.loadbench import free_port, start_service
+
+    port = free_port()
+    env = {**os.environ, "AUDITOR_DATABASE_URL": database_url, "AUDITOR_MODEL": "off"}
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as s:
+        key, _row = create_key(s, Role.auditor, "scorers")
+        s.commit()
+    headers = {"Authorization": f"Bearer {key}"}
+    process = start_service(env, port, workers=2)
+    try:
+        scorers = _scoring_processes(process.pid)
+        assert len(scorers) == 2
+        before = service_audits = 0
+        with Session(engine) as s:
+            before = s.scalar(select(func.count()).select_from(Audit)) or 0
+        os.kill(min(scorers), signal.SIGKILL)
+        statuses = []
+        for n in range(30):
+            answer = httpx.post(
+                f"http://127.0.0.1:{port}/v1/audits",
+                json={"records": [{**r, "id": f"{r['id']}-{n}"} for r in _records("A", "B")]},
+                headers=headers,
+                timeout=60,
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 503:
+                assert answer.json()["error"] == "scoring_unavailable" and answer.headers["Retry-After"]
+            else:
+                assert answer.status_code == 201, answer.text
+                service_audits += 1
+            if statuses[-3:] == [201, 201, 201]:
+                break
+        assert statuses[-3:] == [201, 201, 201], statuses
+        assert set(statuses) <= {201, 503}
+        replaced = _scoring_processes(process.pid)
+        assert len(replaced) == 2 and min(scorers) not in replaced
+        with Session(engine) as s:  # a refused request stored nothing
+            assert (s.scalar(select(func.count()).select_from(Audit)) or 0) == before + service_audits
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(30)
+    engine.dispose()
+
+
+def test_the_access_log_names_the_request_but_never_its_query(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    client = TestClient(create_app(database_url, auditor=AUDITOR, access_log=True))
+    with client:
+        with Session(make_engine(database_url)) as s:
+            key, _row = create_key(s, Role.auditor, "logged")
+            s.commit()
+        headers = {"Authorization": f"Bearer {key}"}
+        audit = client.post("/v1/audits", json={"records": _records("Team Jane Doe")}, headers=headers).json()
+        with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+            client.get(f"/v1/audits/{audit['id']}/records?worker=Jane%20Doe&team=Team%20Jane%20Doe", headers=headers)
+            client.get("/v1/audits/no-such-audit", headers=headers)
+    lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
+    assert any(f"GET /v1/audits/{audit['id']}/records 200 " in line for line in lines), lines
+    assert any("GET /v1/audits/no-such-audit 404 " in line for line in lines), lines
+    assert not any("Jane" in line or "worker=" in line for line in lines)
 
 
 def _formula_records() -> list[dict[str, Any]]:
@@ -535,6 +634,7 @@ def test_feedback_is_stored_counted_per_rule_and_exported(service: Service) -> N
     text = service.client.get(f"/v1/audits/{made['id']}/export.csv", headers=headers).content.decode("utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["finding_id"] == str(finding["finding_id"]))
     assert (row["feedback_agree"], row["feedback_disagree"]) == ("1", "1")
+    assert row["feedback_comments"] == "disagree: Mum's engagement is defined"  # each comment, with its view
     assert service.client.post(url, json={"agree": False}, headers=headers).status_code == 201  # a change of mind
     assert service.client.get(f"/v1/rules/{finding['rule_id']}", headers=headers).json()["feedback"] == {
         "agree": 0,

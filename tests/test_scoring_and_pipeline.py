@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,31 @@ def test_default_pipeline_is_blank_english_plus_our_components(monkeypatch: pyte
     # component_names includes disabled components: nothing but ours, not even a disabled ner.
     assert nlp.pipe_names == list(pipeline.COMPONENTS)
     assert nlp.component_names == list(pipeline.COMPONENTS) and nlp.disabled == []
+
+
+def _texts() -> list[str]:
+    root = Path(__file__).resolve().parent.parent / "sample_records"
+    paths = [root / "records.jsonl", *sorted((root / "corpus").glob("*.jsonl"))]
+    return [json.loads(line)["text"] for path in paths for line in path.read_text("utf-8").splitlines() if line]
+
+
+def test_the_tokenizer_splits_exactly_as_spacys_english_without_the_whitespace_special_cases() -> None:
+    """The lone newline, tab and space are not special cases (they stopped spaCy caching the rest
+    of each text), and the tokens are unchanged for every sample and corpus text and for runs of
+    whitespace of every kind."""
+    ours, english = pipeline.build().tokenizer, spacy.blank("en").tokenizer
+    assert not set(pipeline.WHITESPACE_SPECIAL_CASES) & set(ours.rules)  # type: ignore[attr-defined]
+    awkward = [
+        "SW to visit\nweekly.\n\nTM to review",
+        "a  b \n c\t\td\r\ne \u00a0f\n",
+        " \n\t leading and trailing \t\n ",
+        "Mum's  GP\nappt w/c 12.03.24 - don't\tmiss it",
+    ]
+    texts = _texts() + awkward
+    assert len(texts) > 3_000
+    for text in texts:
+        for _ in range(2):  # the second pass is answered from the tokenizer's cache
+            assert [(t.text, t.whitespace_) for t in ours(text)] == [(t.text, t.whitespace_) for t in english(text)]
 
 
 def test_a_named_pipeline_that_is_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
