@@ -33,6 +33,7 @@ from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.db import (
@@ -347,8 +348,9 @@ def create_app(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
-        if credentials is None:
-            raise _unauthorized()
+        # The key first, before a byte of the body is read: no one without one can make the
+        # service hold a large body.
+        key = await run_in_threadpool(_submitter, credentials)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise ApiError(415, "unsupported_media_type", "send the batch as application/json")
@@ -360,18 +362,23 @@ def create_app(
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 raise ApiError(413, "too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
-        # The key is checked, and the batch read, scored and stored, in one trip off the event loop
-        # (health checks and reads are still answered meanwhile); each trip to a thread costs.
+        # The batch is read, scored and stored in one trip off the event loop (health checks and
+        # reads are still answered meanwhile).
         return await asyncio.get_running_loop().run_in_executor(
-            state["requests"], accept, credentials, bytes(body), idempotency_key
+            state["requests"], accept, key, bytes(body), idempotency_key
         )
 
-    def accept(credentials: HTTPAuthorizationCredentials, body: bytes, idempotency_key: str | None) -> JSONResponse:
+    def _submitter(credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
         with state["sessions"]() as s:
             key = _key_of(s, credentials)
-            if key.role != Role.auditor:
-                raise ApiError(403, "forbidden", "only an auditor's key may submit records")
-            return _accept(s, key, _parse_batch(body), idempotency_key, hashlib.sha256(body).hexdigest())
+        if key.role != Role.auditor:
+            raise ApiError(403, "forbidden", "only an auditor's key may submit records")
+        return key
+
+    def accept(key: ApiKey, body: bytes, idempotency_key: str | None) -> JSONResponse:
+        records = _parse_batch(body)
+        with state["sessions"]() as s:
+            return _accept(s, key, records, idempotency_key, hashlib.sha256(body).hexdigest())
 
     def _accept(
         s: Session, key: ApiKey, records: list[Record], idempotency_key: str | None, request_digest: str

@@ -71,4 +71,7 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], route, status, seconds)
             if self.access_log:
                 client = scope.get("client") or ("-", 0)
-                ACCESS.info("%s %s %s %d %.1f ms", client[0], scope["method"], scope["path"], status, 1000 * seconds)
+                # The path as sent, still percent-encoded: a decoded one could hold a line break.
+                raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+                path = raw.decode("ascii", "backslashreplace")
+                ACCESS.info("%s %s %s %d %.1f ms", client[0], scope["method"], path, status, 1000 * seconds)

@@ -13,6 +13,7 @@ call starts a new pool."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -52,6 +53,7 @@ def _start() -> None:
     """Each scoring process's start: its own engine, configured by the same environment. Ctrl-C
     reaches the whole process group; the service, not each scorer, decides when to stop."""
     global _ENGINE
+    # Not SIGTERM: the executor stops the survivors of a broken pool with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(os.getppid(),), name="auditor-orphan-check", daemon=True).start()
     _ENGINE = Auditor()
@@ -89,18 +91,22 @@ class ScoringPool:
 
     def start(self, timeout: float = 300) -> None:
         """Start every scoring process and wait until each has loaded its engine, so that the
-        service is ready only when the first request can be scored at once."""
-        self._start(self._pool, timeout)
+        service is ready only when the first request can be scored at once. Raises RuntimeError
+        if they do not start in `timeout` seconds, or die starting (an engine that cannot load)."""
+        try:
+            self._start(self._pool, timeout)
+        except (BrokenProcessPool, TimeoutError):
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise RuntimeError("the scoring processes did not start") from None
 
     def _start(self, pool: ProcessPoolExecutor, timeout: float) -> None:
         deadline, seen = time.monotonic() + timeout, set[int]()
         while len(seen) < self.processes:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the scoring processes did not start")
-            try:
-                seen.update(pool.map(_ready, [0.05] * self.processes * 2))
-            except BrokenProcessPool:
-                return  # broken again before it started: the next call replaces it
+            seen.update(pool.map(_ready, [0.05] * self.processes * 2, timeout=max(0.0, deadline - time.monotonic())))
+
+    def _restart(self, pool: ProcessPoolExecutor) -> None:
+        with contextlib.suppress(BrokenProcessPool, TimeoutError):  # broken again: the next call replaces it
+            self._start(pool, 300)
 
     def audit_many(self, records: Iterable[Record]) -> list[RecordResult]:
         batch = list(records)
@@ -122,7 +128,7 @@ class ScoringPool:
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
                 # Processes start on demand: start them all now, not one per request as they come.
-                threading.Thread(target=self._start, args=(self._pool, 300), daemon=True).start()
+                threading.Thread(target=self._restart, args=(self._pool,), daemon=True).start()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

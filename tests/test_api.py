@@ -231,6 +231,14 @@ def test_wrong_content_type_too_many_records_and_bad_json(service: Service) -> N
     headers = service.key(Role.auditor)
     form = service.client.post("/v1/audits", content=b"records=1", headers={**headers, "Content-Type": "text/plain"})
     assert form.status_code == 415
+    # The key is checked before anything of the body: no key, a wrong one or a manager's comes first.
+    plain = {"Content-Type": "text/plain", "Content-Length": str(10**9)}
+    for caller, status in (
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        (service.key(Role.manager, ["A"]), 403),
+    ):
+        assert service.client.post("/v1/audits", content=b"x", headers={**caller, **plain}).status_code == status
     broken = service.client.post(
         "/v1/audits", content=b'{"records": [', headers={**headers, "Content-Type": "application/json"}
     )
@@ -531,8 +539,13 @@ def test_a_killed_scoring_process_is_replaced_and_no_request_is_half_stored(data
                 break
         assert statuses[-3:] == [201, 201, 201], statuses
         assert set(statuses) <= {201, 503}
-        replaced = _scoring_processes(process.pid)
-        assert len(replaced) == 2 and min(scorers) not in replaced
+
+        # The broken pool's survivor is stopped, and the new pool has all its processes.
+        def renewed() -> set[int] | None:
+            now = _scoring_processes(process.pid)
+            return now if len(now) == 2 and not now & scorers else None
+
+        assert _wait(renewed)
         with Session(engine) as s:  # a refused request stored nothing
             assert (s.scalar(select(func.count()).select_from(Audit)) or 0) == before + service_audits
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
@@ -557,7 +570,10 @@ def test_the_access_log_names_the_request_but_never_its_query(
         with caplog.at_level(logging.INFO, logger="uvicorn.error"):
             client.get(f"/v1/audits/{audit['id']}/records?worker=Jane%20Doe&team=Team%20Jane%20Doe", headers=headers)
             client.get("/v1/audits/no-such-audit", headers=headers)
+            client.get("/v1/audits/forged%0AINFO:%20line", headers=headers)
     lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
+    assert any("GET /v1/audits/forged%0AINFO:%20line 404 " in line for line in lines), lines
+    assert not any("\n" in line for line in lines)  # a decoded line break could forge a log line
     assert any(f"GET /v1/audits/{audit['id']}/records 200 " in line for line in lines), lines
     assert any("GET /v1/audits/no-such-audit 404 " in line for line in lines), lines
     assert not any("Jane" in line or "worker=" in line for line in lines)

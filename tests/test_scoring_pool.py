@@ -38,3 +38,10 @@ def test_the_pool_scores_exactly_what_the_engine_scores_in_order(monkeypatch: py
         assert pool.audit_many([]) == []
     finally:
         pool.shutdown()
+
+
+def test_scoring_processes_whose_engine_cannot_load_stop_the_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITOR_SPACY_MODEL", "en_no_such_pipeline")  # each scorer's Auditor() fails
+    pool = ScoringPool(1)
+    with pytest.raises(RuntimeError, match="did not start"):
+        pool.start(timeout=120)
