@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import (
     AccessLog,
@@ -155,6 +155,7 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     metrics = state["metrics"] = Metrics()
+    app.add_middleware(ContainErrors)
     app.add_middleware(RefuseNul)
     app.add_middleware(MetricsMiddleware, metrics=metrics, access_log=access_log)
 
@@ -186,12 +187,6 @@ def create_app(
             {"error": "invalid_request", "message": f"{len(problems)} problem(s)", "errors": problems},
             status_code=422,
         )
-
-    @app.exception_handler(Exception)
-    async def _internal(_request: Request, error: Exception) -> JSONResponse:
-        # Never a traceback (it could carry record text from a database error): the kind only.
-        logger.error("internal error: %s", error.__class__.__name__)
-        return JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
 
     def session() -> Iterator[Session]:
         with state["sessions"]() as s:
@@ -488,6 +483,34 @@ def create_app(
         return found
 
     return app
+
+
+class ContainErrors:
+    """Any unexpected error is a 500 whose log line names only the error's kind. Never a
+    traceback: an exception's message can carry record text (and Starlette's own handler for
+    500s re-raises the error, which uvicorn then logs with its message)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            logger.error("internal error: %s", error.__class__.__name__)
+            if not started:
+                answer = JSONResponse({"error": "internal", "message": "internal error"}, status_code=500)
+                await answer(scope, receive, send)
 
 
 class RefuseNul:

@@ -416,6 +416,31 @@ def test_a_job_that_cannot_be_scored_fails_and_says_where_without_text(database_
     service.close()
 
 
+class _Leaky(Auditor):
+    """An engine whose error message carries the record's text, as a careless bug's would."""
+
+    def audit_many(self, records: Any, batch_size: int = 64) -> Any:
+        raise RuntimeError(f"cannot score {next(iter(records)).text!r}")
+
+
+def test_an_unexpected_error_is_a_500_whose_log_names_only_its_kind(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    service = Service(database_url, auditor=_Leaky(rules=AUDITOR.rules, nlp=AUDITOR.nlp, models=None))
+    secret = "Mum to engage with Kayleigh's school"
+    record = {"id": "r1", "record_type": "plan", "text": secret}
+    with caplog.at_level(logging.DEBUG):
+        # The test client raises any error that leaves the app: none does, and none is logged whole.
+        answer = service.client.post("/v1/audits", json={"records": [record]}, headers=service.key(Role.auditor))
+    assert answer.status_code == 500 and answer.json() == {"error": "internal", "message": "internal error"}
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "internal error: RuntimeError" in logged and "Kayleigh" not in logged
+    assert service.count(Audit) == 0
+    service.close()
+
+
 def test_a_killed_service_resumes_its_job_and_scores_every_record_once(database_url: str, tmp_path: Path) -> None:
     import signal
 
@@ -517,7 +542,7 @@ def test_a_killed_scoring_process_is_replaced_and_no_request_is_half_stored(data
     try:
         scorers = _scoring_processes(process.pid)
         assert len(scorers) == 2
-        before = service_audits = 0
+        service_audits = 0
         with Session(engine) as s:
             before = s.scalar(select(func.count()).select_from(Audit)) or 0
         os.kill(min(scorers), signal.SIGKILL)
