@@ -106,6 +106,7 @@ def create_app(
         state["engine"] = engine
         state["sessions"] = sessionmaker(engine, expire_on_commit=False)
         state["auditor"] = auditor or Auditor()
+        state["versions"] = _versions(state["auditor"])
         state["sync_limit"] = sync_limit if sync_limit is not None else int(os.environ.get("AUDITOR_SYNC_LIMIT", "100"))
         pool = ScoringPool(scorers) if scorers else None
         if pool is not None:
@@ -214,7 +215,7 @@ def create_app(
                 connection.execute(text("SELECT 1"))
         except Exception:  # any database failure means not ready
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready", "database": "ok", "versions": _versions(state["auditor"])})
+        return JSONResponse({"status": "ready", "database": "ok", "versions": state["versions"]})
 
     @app.get("/v1/rules", tags=["rules"])
     def rules(
@@ -382,7 +383,7 @@ def create_app(
             earlier = _earlier(s, key, idempotency_key, request_digest)
             if earlier is not None:
                 return earlier
-        versions = _versions(state["auditor"])
+        versions = state["versions"]
         try:
             if len(records) > state["sync_limit"]:
                 audit, _none = score_and_store(
@@ -546,14 +547,6 @@ def _key_of(s: Session, credentials: HTTPAuthorizationCredentials | None) -> Api
     if row is None:
         raise _unauthorized()
     return row
-
-
-def app_from_environment() -> FastAPI:
-    """The app as `auditor serve` runs it, configured by environment: AUDITOR_SCORERS scoring
-    processes (default 1), AUDITOR_ACCESS_LOG=0 for no access log."""
-    return create_app(
-        scorers=int(os.environ.get("AUDITOR_SCORERS", "1")), access_log=os.environ.get("AUDITOR_ACCESS_LOG") != "0"
-    )
 
 
 def score_and_store(
@@ -892,25 +885,21 @@ EXPORT_COLUMNS = [
 
 def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object]]:
     """The export's rows: the records this key may read, in order, each finding a row."""
-    votes: dict[int, list[int]] = {}
     finding_ids = (
         select(FindingRow.id)
         .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
         .where(AuditRecord.audit_id == audit_id)
     )
-    for finding_id, agrees, count in s.execute(
-        select(Feedback.finding_id, Feedback.agrees, func.count())
-        .where(Feedback.finding_id.in_(finding_ids))
-        .group_by(Feedback.finding_id, Feedback.agrees)
-    ):
-        votes.setdefault(finding_id, [0, 0])[0 if agrees else 1] = count
+    votes: dict[int, list[int]] = {}
     comments: dict[int, list[str]] = {}
     for finding_id, agrees, comment in s.execute(
         select(Feedback.finding_id, Feedback.agrees, Feedback.comment)
-        .where(Feedback.finding_id.in_(finding_ids), Feedback.comment.is_not(None), Feedback.comment != "")
+        .where(Feedback.finding_id.in_(finding_ids))
         .order_by(Feedback.created_at, Feedback.id)
     ):
-        comments.setdefault(finding_id, []).append(f"{'agree' if agrees else 'disagree'}: {comment}")
+        votes.setdefault(finding_id, [0, 0])[0 if agrees else 1] += 1
+        if comment:
+            comments.setdefault(finding_id, []).append(f"{'agree' if agrees else 'disagree'}: {comment}")
     rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit_id).order_by(AuditRecord.position))
     for record in rows:
         head: list[object] = [

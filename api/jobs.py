@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.db import Audit, AuditRecord, FindingRow, finding_values
+from api.db import Audit, AuditRecord, FindingRow, finding_values, table
 from api.scoring import Scoring, ScoringUnavailable
 from auditor.records import Record
 
@@ -86,6 +86,7 @@ def run_audit(
                 s.commit()
                 logger.error("job %s failed: %s", audit_id, error.__class__.__name__)
                 return True
+            findings = []
             for row, result in zip(rows, results, strict=True):
                 claimed = s.execute(
                     update(AuditRecord)
@@ -94,10 +95,11 @@ def run_audit(
                     .execution_options(synchronize_session=False)
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    if result.findings:
-                        s.execute(insert(FindingRow), [finding_values(row.id, f) for f in result.findings])
+                    findings += [finding_values(row.id, f) for f in result.findings]
                     if on_scored is not None:
                         on_scored("job", [f.category.value for f in result.findings])
+            if findings:  # the chunk's findings in one statement
+                s.execute(insert(table(FindingRow)), findings)
             s.commit()
     return False
 

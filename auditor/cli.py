@@ -479,37 +479,39 @@ def serve(
         Path | None,
         typer.Option("--samples", help="Score this file of records into an audit at start-up, once."),
     ] = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log a line per request (client, method, path, status, time; no query string).")
+    ] = True,
 ) -> None:
     """Run the audit service (FastAPI on uvicorn). Storage: AUDITOR_DATABASE_URL, else an SQLite
     file in AUDITOR_DATA_DIR (default ~/.local/share/auditor); migrations run at start-up."""
     import uvicorn
 
+    from api.app import create_app, load_samples
     from api.db import database_url
+    from auditor.engine import Auditor
 
     url = database_url()
     if samples is not None and not samples.is_file():
         _fail(f"{samples}: no such file")
     if workers < 1:
         _fail("--workers must be at least 1")
-    with _database(url) as engine:  # migrated once, before any worker process starts
+    auditor = Auditor()  # the service's own: the rule catalogue, versions, and the samples
+    with _database(url) as engine:  # migrated, and the samples scored, before serving
         if samples is not None:
-            from api.app import load_samples
-            from auditor.engine import Auditor
-
             try:
-                audit_id, created = load_samples(engine, Auditor(), samples)
+                audit_id, created = load_samples(engine, auditor, samples)
             except InputError as exc:
                 _fail(str(exc))
             typer.echo(f"sample records {'scored into' if created else 'already in'} audit {audit_id}")
     typer.echo(
         f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
     )
-    os.environ["AUDITOR_DATABASE_URL"] = url  # what the app reads
-    os.environ["AUDITOR_SCORERS"] = str(workers)
     # One service process (HTTP, storage, the job worker) and `workers` scoring processes that
-    # share the requests between them: see api/scoring.py.
-    # The app logs each request itself, without the query string (uvicorn's access log prints it).
-    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, log_level="info", access_log=False)
+    # share the requests between them (api/scoring.py). The app logs each request itself, without
+    # the query string, which uvicorn's access log prints.
+    service = create_app(url, auditor=auditor, scorers=workers, access_log=access_log)
+    uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
 
 
 @contextmanager
