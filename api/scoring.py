@@ -8,8 +8,8 @@ accepted all of a burst of connections while the other core idled.) A batch of m
 records is split across the processes.
 
 A scoring process that dies (killed, out of memory) breaks the pool: the requests it was serving
-fail with `ScoringUnavailable` (the API answers 503, and a job's chunk is retried), and the next
-call starts a new pool."""
+fail with `ScoringUnavailable` (the API answers 503, and a job's chunk is retried), and new
+scoring processes start at once."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Scoring(Protocol):
 
 
 class ScoringUnavailable(RuntimeError):
-    """The scoring processes stopped (one was killed); a new pool starts on the next call."""
+    """The scoring processes stopped (one was killed); new ones are starting."""
 
 
 _ENGINE: Auditor | None = None
