@@ -7,9 +7,7 @@ field, never the submitted text.
 """
 
 import asyncio
-import csv
 import hashlib
-import io
 import json
 import logging
 import os
@@ -32,10 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import Select
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import exports
 from api.db import (
     AccessLog,
     ApiKey,
@@ -43,7 +41,6 @@ from api.db import (
     AuditRecord,
     Feedback,
     FindingRow,
-    KeyTeam,
     finding_values,
     make_engine,
     migrate,
@@ -54,13 +51,13 @@ from api.db import (
 from api.jobs import Worker, progress, unfinished
 from api.keys import Role, create_key, find_key, revoke_key
 from api.metrics import Metrics, MetricsMiddleware
+from api.scope import visible_audits, visible_records
 from api.scoring import Scoring, ScoringPool, ScoringUnavailable
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult, summarise, summary
 from auditor.records import Record
 from auditor.rulebook import Rule
-from auditor.spreadsheet import spreadsheet_safe
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_RECORDS = 5_000
@@ -247,7 +244,7 @@ def create_app(
             select(FindingRow)
             .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
             .where(
-                FindingRow.id == finding_id, AuditRecord.id.in_(_visible_records(key).with_only_columns(AuditRecord.id))
+                FindingRow.id == finding_id, AuditRecord.id.in_(visible_records(key).with_only_columns(AuditRecord.id))
             )
         ).first()
         if found is None:
@@ -307,36 +304,15 @@ def create_app(
     ) -> Response:
         """One row per finding (and one for a record with none), for a practice-learning audit."""
         _one_audit(s, key, audit_id, action="export_csv")
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(_export_rows(s, key, audit_id))
-        return Response(
-            out.getvalue().encode("utf-8-sig"),  # with a BOM, so that Excel reads UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.csv"'},
-        )
+        return exports.csv_response(s, key, audit_id)
 
     @app.get("/v1/audits/{audit_id}/export.xlsx", tags=["exports"])
     def export_xlsx(
         audit_id: str, key: Annotated[ApiKey, Depends(reader)], s: Annotated[Session, Depends(session)]
     ) -> Response:
         """The same rows as export.csv, as an Excel workbook."""
-        from openpyxl import Workbook
-
         _one_audit(s, key, audit_id, action="export_xlsx")
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("findings")
-        sheet.append(EXPORT_COLUMNS)
-        for row in _export_rows(s, key, audit_id):
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        return Response(
-            out.getvalue(),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.xlsx"'},
-        )
+        return exports.xlsx_response(s, key, audit_id)
 
     @app.post("/v1/audits", tags=["audits"], status_code=201)
     async def submit(
@@ -434,7 +410,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
-        query = _visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset)
+        query = visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset)
         found = list(s.scalars(query))
         s.add_all([AccessLog(key_id=key.id, audit_id=a.id, action="list_audits") for a in found])
         s.commit()
@@ -460,7 +436,7 @@ def create_app(
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         _one_audit(s, key, audit_id)
-        query = _visible_records(key).where(AuditRecord.audit_id == audit_id)
+        query = visible_records(key).where(AuditRecord.audit_id == audit_id)
         if team is not None:
             query = query.where(AuditRecord.team == team)
         if worker is not None:
@@ -476,7 +452,7 @@ def create_app(
         return {"items": [_record_body(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
     def _one_audit(s: Session, key: ApiKey, audit_id: str, action: str = "read_audit") -> Audit:
-        found: Audit | None = s.scalars(_visible_audits(key).where(Audit.id == audit_id)).first()
+        found: Audit | None = s.scalars(visible_audits(key).where(Audit.id == audit_id)).first()
         if found is None:
             raise ApiError(404, "not_found", "no such audit, or none of it is yours to read")
         s.add(AccessLog(key_id=key.id, audit_id=audit_id, action=action))
@@ -622,24 +598,6 @@ def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
         return audit.id, True
 
 
-def _teams_of(key: ApiKey) -> Select[Any]:
-    return select(KeyTeam.team).where(KeyTeam.key_id == key.id)
-
-
-def _visible_records(key: ApiKey) -> Select[Any]:
-    query = select(AuditRecord)
-    if key.role == Role.manager:
-        query = query.where(AuditRecord.team.in_(_teams_of(key)))
-    return query
-
-
-def _visible_audits(key: ApiKey) -> Select[Any]:
-    query = select(Audit)
-    if key.role == Role.manager:
-        query = query.where(exists().where(AuditRecord.audit_id == Audit.id, AuditRecord.team.in_(_teams_of(key))))
-    return query
-
-
 def _parse_batch(body: bytes) -> list[Record]:
     """The batch's records, or an ApiError naming every bad record's id, position and field."""
     try:
@@ -731,12 +689,12 @@ def _audit_body(
     and its findings too (`results`, when the caller has them already, saves reading them back).
     Without records the summary is counted in the database, so a list of large audits stays cheap."""
     if with_records and results is None:
-        rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
+        rows = s.scalars(visible_records(key).where(AuditRecord.audit_id == audit.id).order_by(AuditRecord.position))
         results = [_record_body(r) for r in rows]
     if results is not None:
         counted = summarise(results)
     else:
-        visible = _visible_records(key).where(AuditRecord.audit_id == audit.id).subquery()
+        visible = visible_records(key).where(AuditRecord.audit_id == audit.id).subquery()
         count, mean = s.execute(select(func.count(), func.avg(visible.c.score))).one()
         grades = s.execute(select(visible.c.grade, func.count()).group_by(visible.c.grade)).all()
         categories = s.execute(
@@ -750,7 +708,7 @@ def _audit_body(
         "created_at": _iso(audit.created_at),
         "status": audit.status,
         "progress": (
-            progress(s, _visible_records(key).where(AuditRecord.audit_id == audit.id))
+            progress(s, visible_records(key).where(AuditRecord.audit_id == audit.id))
             if audit.status != "done"
             else None
         ),
@@ -854,73 +812,6 @@ def _feedback_counts(s: Session, rule_id: str | None = None) -> dict[str, dict[s
     for rule, agrees, count in s.execute(query):
         counts.setdefault(rule, {"agree": 0, "disagree": 0})["agree" if agrees else "disagree"] = count
     return counts
-
-
-EXPORT_COLUMNS = [
-    "audit_id",
-    "record_id",
-    "record_type",
-    "plan_type",
-    "team",
-    "worker",
-    "child_id",
-    "recorded_at",
-    "score",
-    "grade",
-    "finding_id",
-    "rule_id",
-    "category",
-    "severity",
-    "words",
-    "message",
-    "suggestion",
-    "citation",
-    "found_by",
-    "confidence",
-    "feedback_agree",
-    "feedback_disagree",
-    "feedback_comments",
-]
-
-
-def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object]]:
-    """The export's rows: the records this key may read, in order, each finding a row."""
-    finding_ids = (
-        select(FindingRow.id)
-        .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
-        .where(AuditRecord.audit_id == audit_id)
-    )
-    votes: dict[int, list[int]] = {}
-    comments: dict[int, list[str]] = {}
-    for finding_id, agrees, comment in s.execute(
-        select(Feedback.finding_id, Feedback.agrees, Feedback.comment)
-        .where(Feedback.finding_id.in_(finding_ids))
-        .order_by(Feedback.created_at, Feedback.id)
-    ):
-        votes.setdefault(finding_id, [0, 0])[0 if agrees else 1] += 1
-        if comment:
-            comments.setdefault(finding_id, []).append(f"{'agree' if agrees else 'disagree'}: {comment}")
-    rows = s.scalars(_visible_records(key).where(AuditRecord.audit_id == audit_id).order_by(AuditRecord.position))
-    for record in rows:
-        head: list[object] = [
-            audit_id,
-            record.record_id,
-            record.record_type,
-            record.plan_type,
-            record.team,
-            record.worker,
-            record.child_id,
-            record.recorded_at,
-            record.score,
-            record.grade,
-        ]
-        if not record.findings:
-            yield [spreadsheet_safe(v) for v in head + [None] * (len(EXPORT_COLUMNS) - len(head))]
-        for f in record.findings:
-            agree, disagree = votes.get(f.id, [0, 0])
-            cells = [f.id, f.rule_id, f.category, f.severity, f.text, f.message, f.suggestion, f.citation]
-            cells += [f.source, f.confidence, agree, disagree, "\n".join(comments.get(f.id, [])) or None]
-            yield [spreadsheet_safe(v) for v in head + cells]
 
 
 def _rule(rule: Rule, feedback: dict[str, int] | None = None) -> dict[str, Any]:

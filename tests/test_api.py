@@ -630,7 +630,7 @@ def test_exports_have_a_row_per_finding_and_no_cell_runs_as_a_formula(service: S
 
     from openpyxl import load_workbook
 
-    from api.app import EXPORT_COLUMNS
+    from api.exports import EXPORT_COLUMNS
 
     headers = service.key(Role.auditor)
     made = service.client.post("/v1/audits", json={"records": _formula_records()}, headers=headers).json()
