@@ -48,11 +48,13 @@ from api.db import (
     record_values,
     table,
 )
+from api.feedback import save_feedback, visible_finding
 from api.jobs import Worker, progress, unfinished
 from api.keys import Role, create_key, find_key, revoke_key
 from api.metrics import Metrics, MetricsMiddleware
 from api.scope import visible_audits, visible_records
 from api.scoring import Scoring, ScoringPool, ScoringUnavailable
+from api.web import add_report
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult, summarise, summary
@@ -151,6 +153,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    add_report(app, state)
 
     metrics = state["metrics"] = Metrics()
     app.add_middleware(ContainErrors)
@@ -240,26 +243,10 @@ def create_app(
     ) -> dict[str, Any]:
         """Agree or disagree with a finding, optionally with a comment (kept, counted per rule,
         exported)."""
-        found: FindingRow | None = s.scalars(
-            select(FindingRow)
-            .join(AuditRecord, AuditRecord.id == FindingRow.audit_record_id)
-            .where(
-                FindingRow.id == finding_id, AuditRecord.id.in_(visible_records(key).with_only_columns(AuditRecord.id))
-            )
-        ).first()
+        found = visible_finding(s, key, finding_id)
         if found is None:
             raise ApiError(404, "not_found", "no such finding, or it is not yours to read")
-        # One opinion per key and finding: a second post replaces the first.
-        row = s.scalars(select(Feedback).where(Feedback.finding_id == found.id, Feedback.key_id == key.id)).first()
-        if row is None:
-            row = Feedback(finding_id=found.id, rule_id=found.rule_id, key_id=key.id)
-            s.add(row)
-        row.agrees, row.comment, row.created_at = opinion.agree, opinion.comment, now()
-        try:
-            s.commit()
-        except IntegrityError:  # the same key's two posts at once: the other one stands
-            s.rollback()
-            row = s.scalars(select(Feedback).where(Feedback.finding_id == found.id, Feedback.key_id == key.id)).one()
+        row = save_feedback(s, key, found, opinion.agree, opinion.comment)
         return {"id": row.id, "finding_id": found.id, "rule_id": found.rule_id, "agree": row.agrees}
 
     def admin(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:

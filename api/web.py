@@ -1,0 +1,520 @@
+"""The team manager's report (issue 5): server-rendered pages under /report, on the same database
+and the same access rules as the API.
+
+- **Sign-in.** An API key is exchanged for a session: a random cookie (HttpOnly, SameSite=Strict,
+  Path=/report, Secure over HTTPS) whose SHA-256 digest is stored with the key it stands for, an
+  expiry and the CSRF token every form must carry. The sign-in form itself is protected by a
+  second cookie it must match. Signing out deletes the session; revoking the key ends it at once.
+- **Pages** work without JavaScript (sorting and filtering are links and GET forms) and follow the
+  GOV.UK Design System's patterns with its generic header (the report is not on gov.uk). Record
+  text is untrusted: templates autoescape, and the one piece built in Python (`marked_text`)
+  escapes every piece of text. Personal data is shown masked.
+- **Headers.** Every page is `Cache-Control: no-store` (it holds case records) and carries a
+  Content-Security-Policy that allows nothing but this service's own stylesheet and forms.
+- The HTML download is one self-contained file: its CSS inline, no script, no request elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api import exports, report
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now
+from api.feedback import save_feedback, visible_finding
+from api.keys import Role, find_key
+from api.scope import visible_audits
+from auditor.findings import Category, Grade
+from auditor.records import RecordType
+
+SESSION_COOKIE = "auditor_session"
+SIGN_IN_COOKIE = "auditor_sign_in"
+PREFIX = "/report"
+MAX_FORM_BYTES = 16 * 1024
+MAX_PAGE = 1_000_000
+_STYLESHEET = Path(__file__).resolve().parent / "static" / "report.css"
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+# The download may be opened from a mail client or a file: everything it needs is inline.
+DOWNLOAD_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+CATEGORY_LABELS = {c.value: c.value.replace("_", " ").capitalize() for c in Category}
+GRADE_TAGS = {
+    Grade.outstanding.value: "govuk-tag--green",
+    Grade.good.value: "govuk-tag--blue",
+    Grade.requires_improvement.value: "govuk-tag--yellow",
+    Grade.inadequate.value: "govuk-tag--red",
+}
+
+
+def session_hours() -> float:
+    """How long a browser stays signed in: AUDITOR_SESSION_HOURS, else a working day (8)."""
+    try:
+        return max(0.05, float(os.environ.get("AUDITOR_SESSION_HOURS", "8")))
+    except ValueError:
+        return 8.0
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Viewer:
+    key: ApiKey
+    teams: list[str]
+    csrf: str
+
+
+class SignInRequired(Exception):
+    def __init__(self, wanted: str) -> None:
+        super().__init__("sign in")
+        self.wanted = wanted
+
+
+class PageError(Exception):
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(title)
+        self.status, self.title, self.message = status, title, message
+
+
+def _safe_next(value: str | None) -> str:
+    """Where to go after signing in: a report page of this service, never elsewhere."""
+    if value and value.startswith(PREFIX) and not value.startswith("//") and "\\" not in value:
+        rest = value[len(PREFIX) :]
+        if rest == "" or rest[0] in "/?":
+            return value
+    return PREFIX
+
+
+def _url(path: str, **query: Any) -> str:
+    clean = {k: v for k, v in query.items() if v not in (None, "")}
+    return path + ("?" + urlencode(clean) if clean else "")
+
+
+class Link:
+    """A page's address with its current query, to change one parameter (sort, page) in links."""
+
+    def __init__(self, path: str, **query: Any) -> None:
+        self.path, self.query = path, query
+
+    def __call__(self, **changes: Any) -> str:
+        query = {**self.query, **changes}
+        if "sort" in changes:
+            query.pop("page", None)  # a new order starts at the first page
+        return _url(self.path, **query)
+
+
+def _group_link(path: str, name: str, **query: Any) -> Any:
+    return lambda group: _url(path, **query, **{name: group.value})
+
+
+_TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
+_TEMPLATES.globals.update(
+    url=_url,
+    category_labels=CATEGORY_LABELS,
+    grade_tags=GRADE_TAGS,
+    grades=report.GRADES,
+    categories=[c.value for c in Category],
+    record_types=[t.value for t in RecordType],
+    prefix=PREFIX,
+)
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+_TEMPLATES.filters["score"] = _score
+_TEMPLATES.globals["marked_text"] = report.marked_text
+
+
+def add_report(app: FastAPI, state: dict[str, Any]) -> None:
+    """The report's pages on `app`; `state` is the service's (its sessions, engine and versions)."""
+
+    def render(name: str, status: int = 200, viewer: Viewer | None = None, **context: Any) -> HTMLResponse:
+        html = _TEMPLATES.get_template(f"report/{name}").render(viewer=viewer, versions=state["versions"], **context)
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in_first(_request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse(_url(f"{PREFIX}/sign-in", next=error.wanted), status_code=303, headers=PAGE_HEADERS)
+
+    @app.exception_handler(PageError)
+    async def _page_error(_request: Request, error: PageError) -> Response:
+        return render("error.html", status=error.status, title=error.title, message=error.message)
+
+    def viewer_of(request: Request, s: Session) -> Viewer:
+        """The signed-in key behind this request's session cookie, or a redirect to sign in."""
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise SignInRequired(wanted)
+        row = s.scalars(select(WebSession).where(WebSession.digest == _digest(token))).first()
+        if row is None or report.when(row.expires_at) <= now():
+            raise SignInRequired(wanted)
+        key = s.get(ApiKey, row.key_id)
+        if key is None or key.revoked_at is not None or key.role not in (Role.auditor, Role.manager):
+            raise SignInRequired(wanted)
+        return Viewer(key, sorted(t.team for t in key.teams), row.csrf)
+
+    async def form_of(request: Request) -> dict[str, str]:
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            raise PageError(415, "That form could not be read", "Send the form from the report's own page.")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise PageError(413, "That form is too large", "Keep a comment under 2,000 characters.")
+        try:
+            parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+        except (UnicodeDecodeError, ValueError):
+            raise PageError(400, "That form could not be read", "Send the form from the report's own page.") from None
+        return {k: v[0] for k, v in parsed.items()}
+
+    def log(s: Session, viewer: Viewer, audit_id: str | None, action: str) -> None:
+        s.add(AccessLog(key_id=viewer.key.id, audit_id=audit_id, action=action))
+        s.commit()
+
+    def audit_of(s: Session, viewer: Viewer, audit_id: str, action: str) -> Audit:
+        found: Audit | None = s.scalars(visible_audits(viewer.key).where(Audit.id == audit_id)).first()
+        if found is None:
+            raise PageError(404, "Audit not found", "There is no such audit, or none of its records is yours to read.")
+        log(s, viewer, audit_id, action)
+        return found
+
+    # Signing in and out.
+
+    @app.get(f"{PREFIX}/sign-in", include_in_schema=False)
+    def sign_in_page(request: Request, next: str | None = None, signed_out: bool = False) -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        response = render("sign_in.html", next=_safe_next(next), form_token=token, signed_out=signed_out)
+        _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600)
+        return response
+
+    @app.post(f"{PREFIX}/sign-in", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        form = await form_of(request)
+        return await run_in_threadpool(signing_in, request, form)
+
+    def signing_in(request: Request, form: dict[str, str]) -> Response:
+        expected = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not expected or not hmac.compare_digest(form.get("form_token", ""), expected):
+            raise PageError(
+                400, "Your sign-in form had expired", "Open the sign-in page again and enter your key once more."
+            )
+        plain = form.get("key", "").strip()
+        wanted = _safe_next(form.get("next"))
+        with state["sessions"]() as s:
+            key = find_key(s, plain) if plain else None
+            error = None
+            if not plain:
+                error = "Enter your API key"
+            elif key is None:
+                error = "That key is not recognised, or it has been revoked"
+            elif key.role not in (Role.auditor, Role.manager):
+                error = "That key manages keys and cannot read audits; sign in with an auditor's or manager's key"
+            if error is not None or key is None:
+                return render("sign_in.html", status=400, next=wanted, form_token=expected, error=error)
+            s.execute(delete(WebSession).where(WebSession.expires_at <= now()))
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            hours = session_hours()
+            s.add(
+                WebSession(digest=_digest(token), key_id=key.id, csrf=csrf, expires_at=now() + timedelta(hours=hours))
+            )
+            s.add(AccessLog(key_id=key.id, audit_id=None, action="sign_in"))
+            s.commit()
+        signed_in = RedirectResponse(wanted, status_code=303, headers=PAGE_HEADERS)
+        _set_cookie(request, signed_in, SESSION_COOKIE, token, max_age=int(hours * 3600))
+        signed_in.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
+        return signed_in
+
+    @app.post(f"{PREFIX}/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        form = await form_of(request)
+        return await run_in_threadpool(signing_out, request, form)
+
+    def signing_out(request: Request, form: dict[str, str]) -> Response:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            _check_csrf(viewer, form)
+            token = request.cookies.get(SESSION_COOKIE, "")
+            s.execute(delete(WebSession).where(WebSession.digest == _digest(token)))
+            s.add(AccessLog(key_id=viewer.key.id, audit_id=None, action="sign_out"))
+            s.commit()
+        response = RedirectResponse(_url(f"{PREFIX}/sign-in", signed_out="true"), status_code=303, headers=PAGE_HEADERS)
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response
+
+    @app.get(f"{PREFIX}/assets/report.css", include_in_schema=False)
+    def stylesheet() -> Response:
+        return Response(
+            _STYLESHEET.read_bytes(),
+            media_type="text/css; charset=utf-8",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    # Pages.
+
+    @app.get(PREFIX, include_in_schema=False)
+    def runs_page(request: Request, page: int = 1) -> HTMLResponse:
+        page = min(max(page, 1), MAX_PAGE)
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            found, total = report.runs(s, viewer.key, report.PAGE_SIZE, (page - 1) * report.PAGE_SIZE)
+            points = report.trend(s, viewer.key)
+            log(s, viewer, None, "report_runs")
+        return render(
+            "runs.html",
+            viewer=viewer,
+            runs=found,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // report.PAGE_SIZE)),
+            trend=report.trend_chart(points),
+        )
+
+    @app.get(PREFIX + "/audits/{audit_id}", include_in_schema=False)
+    def audit_page(request: Request, audit_id: str, sort: str = "name") -> HTMLResponse:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit = audit_of(s, viewer, audit_id, "report_audit")
+            context = _overview(s, viewer.key, audit, sort)
+        base = f"{PREFIX}/audits/{audit.id}"
+        return render(
+            "audit.html",
+            viewer=viewer,
+            sort_link=Link(base),
+            team_link=_group_link(f"{base}/team", "team"),
+            **context,
+        )
+
+    @app.get(PREFIX + "/audits/{audit_id}/team", include_in_schema=False)
+    def team_page(request: Request, audit_id: str, team: str, sort: str = "name") -> HTMLResponse:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit = audit_of(s, viewer, audit_id, "report_team")
+            records = report.scoped_records(viewer.key, audit.id, team=team)
+            stats, categories = report.totals(s, records)
+            if not stats.records:
+                raise PageError(404, "Team not found", "This audit has no records of that team that are yours to read.")
+            workers, sort = report.sort_groups(report.grouped_stats(s, records, "worker"), sort)
+            points = report.trend(s, viewer.key, team=team)
+        return render(
+            "team.html",
+            viewer=viewer,
+            audit=audit,
+            team=stats,
+            categories=categories,
+            workers=workers,
+            sort=sort,
+            grade_chart=report.grade_chart(stats.grades),
+            trend=report.trend_chart(points),
+            sort_link=Link(f"{PREFIX}/audits/{audit.id}/team", team=team),
+            worker_link=_group_link(f"{PREFIX}/audits/{audit.id}/records", "worker", team=team),
+        )
+
+    @app.get(PREFIX + "/audits/{audit_id}/records", include_in_schema=False)
+    def records_page(
+        request: Request,
+        audit_id: str,
+        team: str | None = None,
+        worker: str | None = None,
+        grade: str | None = None,
+        category: str | None = None,
+        record_type: str | None = None,
+        search: str | None = None,
+        sort: str = "score",
+        page: int = 1,
+    ) -> HTMLResponse:
+        filters = report.RecordFilters(
+            team=team or None,
+            worker=worker or None,
+            grade=grade if grade in report.GRADES else None,
+            category=category if category in CATEGORY_LABELS else None,
+            record_type=record_type if record_type in {t.value for t in RecordType} else None,
+            search=(search or "").strip()[:200] or None,
+            sort=sort if sort in report.RECORD_SORTS else "score",
+            page=min(max(page, 1), MAX_PAGE),
+        )
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit = audit_of(s, viewer, audit_id, "report_records")
+            rows, total = report.record_page(s, viewer.key, audit.id, filters)
+            teams = sorted(
+                {g.value for g in report.grouped_stats(s, report.scoped_records(viewer.key, audit.id), "team")}
+            )
+        return render(
+            "records.html",
+            viewer=viewer,
+            audit=audit,
+            rows=rows,
+            total=total,
+            filters=filters,
+            teams=teams,
+            pages=max(1, -(-total // report.PAGE_SIZE)),
+            sort_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
+            page_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
+        )
+
+    @app.get(PREFIX + "/audits/{audit_id}/records/{record_id:path}", include_in_schema=False)
+    def record_page(request: Request, audit_id: str, record_id: str, saved: bool = False) -> HTMLResponse:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit = audit_of(s, viewer, audit_id, "report_record")
+            row = s.scalars(
+                report.scoped_records(viewer.key, audit.id).where(AuditRecord.record_id == record_id)
+            ).first()
+            if row is None:
+                raise PageError(404, "Record not found", "This audit has no such record that is yours to read.")
+            view = _record_view(s, viewer.key, row)
+        return render("record.html", viewer=viewer, audit=audit, saved=saved, **view)
+
+    @app.post(PREFIX + "/findings/{finding_id}/feedback", include_in_schema=False)
+    async def feedback(request: Request, finding_id: int) -> Response:
+        form = await form_of(request)
+        return await run_in_threadpool(giving_feedback, request, finding_id, form)
+
+    def giving_feedback(request: Request, finding_id: int, form: dict[str, str]) -> Response:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            _check_csrf(viewer, form)
+            found = visible_finding(s, viewer.key, finding_id) if 1 <= finding_id < 2**31 else None
+            if found is None:
+                raise PageError(404, "Finding not found", "There is no such finding, or it is not yours to read.")
+            opinion = form.get("opinion")
+            if opinion not in ("agree", "disagree"):
+                raise PageError(400, "Choose agree or disagree", "Go back and choose whether you agree.")
+            comment = form.get("comment", "").strip()[:2000] or None
+            save_feedback(s, viewer.key, found, opinion == "agree", comment)
+            record = s.get(AuditRecord, found.audit_record_id)
+            assert record is not None  # the finding was found through its record
+            target = f"{PREFIX}/audits/{record.audit_id}/records/{record.record_id}"
+        return RedirectResponse(
+            _url(target, saved="true") + f"#finding-id-{finding_id}", status_code=303, headers=PAGE_HEADERS
+        )
+
+    @app.get(PREFIX + "/rules", include_in_schema=False)
+    def rules_page(request: Request) -> HTMLResponse:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+        return render("rules.html", viewer=viewer, rules=list(state["auditor"].rules))
+
+    # Downloads.
+
+    @app.get(PREFIX + "/audits/{audit_id}/download.html", include_in_schema=False)
+    def download(request: Request, audit_id: str) -> Response:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit = audit_of(s, viewer, audit_id, "report_download")
+            context = _overview(s, viewer.key, audit, "name")
+            rows = s.scalars(report.scoped_records(viewer.key, audit.id).order_by(AuditRecord.position))
+            records = [_record_view(s, viewer.key, row, with_opinions=False) for row in rows]
+        html = _TEMPLATES.get_template("report/download.html").render(
+            viewer=viewer,
+            versions=state["versions"],
+            records=records,
+            stylesheet=_STYLESHEET.read_text(encoding="utf-8"),
+            generated=now(),
+            none_link=lambda *_args, **_kwargs: None,
+            **context,
+        )
+        headers = {**DOWNLOAD_HEADERS, "Content-Disposition": f'attachment; filename="audit-{audit.id}.html"'}
+        return HTMLResponse(html, headers=headers)
+
+    @app.get(PREFIX + "/audits/{audit_id}/export.csv", include_in_schema=False)
+    def download_csv(request: Request, audit_id: str) -> Response:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit_of(s, viewer, audit_id, "export_csv")
+            response = exports.csv_response(s, viewer.key, audit_id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get(PREFIX + "/audits/{audit_id}/export.xlsx", include_in_schema=False)
+    def download_xlsx(request: Request, audit_id: str) -> Response:
+        with state["sessions"]() as s:
+            viewer = viewer_of(request, s)
+            audit_of(s, viewer, audit_id, "export_xlsx")
+            response = exports.xlsx_response(s, viewer.key, audit_id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _check_csrf(viewer: Viewer, form: dict[str, str]) -> None:
+    if not hmac.compare_digest(form.get("csrf", ""), viewer.csrf):
+        raise PageError(403, "That form had expired", "Go back, reload the page and try again. Nothing was changed.")
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https" or os.environ.get("AUDITOR_COOKIE_SECURE") == "1",
+    )
+
+
+def _overview(s: Session, key: ApiKey, audit: Audit, sort: str) -> dict[str, Any]:
+    records = report.scoped_records(key, audit.id)
+    stats, categories = report.totals(s, records)
+    teams, sort = report.sort_groups(report.grouped_stats(s, records, "team"), sort)
+    return {
+        "audit": audit,
+        "created": report.when(audit.created_at),
+        "stats": stats,
+        "categories": categories,
+        "teams": teams,
+        "sort": sort,
+        "grade_chart": report.grade_chart(stats.grades),
+    }
+
+
+def _record_view(s: Session, key: ApiKey, row: AuditRecord, with_opinions: bool = True) -> dict[str, Any]:
+    findings = list(row.findings)
+    text = report.masked(row.text, report.hidden_spans(row.text, findings))
+    marks = report.marks_of(text, findings)
+    opinions: dict[int, Feedback] = {}
+    if with_opinions and findings:
+        opinions = {
+            f.finding_id: f
+            for f in s.scalars(
+                select(Feedback).where(Feedback.key_id == key.id, Feedback.finding_id.in_([f.id for f in findings]))
+            )
+        }
+    return {
+        "record": row,
+        "marks": marks,
+        "text": text,
+        "opinions": opinions,
+        "anchor": f"r{row.position}-",
+    }
