@@ -173,6 +173,8 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
     def viewer_of(request: Request, s: Session) -> Viewer:
         """The signed-in key behind this request's session cookie, or a redirect to sign in."""
         wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            wanted = PREFIX  # a form's address is no page to come back to (GET there is a 405)
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             raise SignInRequired(wanted)
@@ -322,6 +324,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             audit = audit_of(s, viewer, audit_id, "report_team")
             records = report.scoped_records(viewer.key, audit.id, team=team)
             stats, categories = report.totals(s, records)
+            stats.name = None if team == report.NOT_RECORDED else team
             if not stats.records:
                 raise PageError(404, "Team not found", "This audit has no records of that team that are yours to read.")
             workers, sort = report.sort_groups(report.grouped_stats(s, records, "worker"), sort)
@@ -516,5 +519,5 @@ def _record_view(s: Session, key: ApiKey, row: AuditRecord, with_opinions: bool 
         "marks": marks,
         "text": text,
         "opinions": opinions,
-        "anchor": f"r{row.position}-",
+        "section": f"r{row.position}-",
     }

@@ -505,7 +505,8 @@ def serve(
                 _fail(str(exc))
             typer.echo(f"sample records {'scored into' if created else 'already in'} audit {audit_id}")
     typer.echo(
-        f"auditor {__version__}: serving on http://{host}:{port} (API docs at /docs); database: {_safe_url(url)}"
+        f"auditor {__version__}: serving on http://{host}:{port} (the report at /report, API docs at /docs); "
+        f"database: {_safe_url(url)}"
     )
     # One service process (HTTP, storage, the job worker) and `workers` scoring processes that
     # share the requests between them (api/scoring.py). The app logs each request itself, without
