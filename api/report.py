@@ -291,21 +291,28 @@ def marked_text(text: str, marks: list[Mark], anchor: str = "finding-") -> Marku
     (`data-findings`), and after each finding's last word a bracketed reference to it ("[2]", a
     link to the element `{anchor}{number}`): the highlight never relies on colour alone."""
     spans = [(m.row.start, min(m.row.end, len(text)), m.number) for m in marks if not m.whole_record]
-    cuts = sorted({0, len(text), *(a for a, _b, _n in spans), *(b for _a, b, _n in spans)})
+    starting: dict[int, list[int]] = {}
+    ending: dict[int, list[int]] = {}
+    for start, end, number in spans:
+        starting.setdefault(start, []).append(number)
+        ending.setdefault(end, []).append(number)
+    cuts = sorted({0, len(text), *starting, *ending})
+    active: set[int] = set()
     out: list[str] = []
-    for a, b in pairwise(cuts):
-        inside = [n for start, end, n in spans if start <= a and b <= end]
+    for a, b in pairwise(cuts):  # one sweep: a long record with many findings stays linear
+        active.update(starting.get(a, ()))
+        active.difference_update(ending.get(a, ()))
         piece = str(escape(text[a:b]))
-        if inside:
+        if active:
+            inside = sorted(active)
             kind = "app-mark app-mark--overlap" if len(inside) > 1 else "app-mark"
             out.append(f'<mark class="{kind}" data-findings="{" ".join(map(str, inside))}">{piece}</mark>')
         else:
             out.append(piece)
-        for _start, end, n in spans:
-            if end == b:
-                label = f'<span class="govuk-visually-hidden">end of finding </span>{n}'
-                ref = f'<a href="#{escape(anchor)}{n}" class="govuk-link app-ref__link">[{label}]</a>'
-                out.append(f'<sup class="app-ref" data-finding="{n}">{ref}</sup>')
+        for n in sorted(ending.get(b, ())):
+            label = f'<span class="govuk-visually-hidden">end of finding </span>{n}'
+            ref = f'<a href="#{escape(anchor)}{n}" class="govuk-link app-ref__link">[{label}]</a>'
+            out.append(f'<sup class="app-ref" data-finding="{n}">{ref}</sup>')
     return Markup("".join(out))
 
 
