@@ -4,19 +4,15 @@ charts' shapes, sorting groups and where sign-in may send a browser."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from api.db import FindingRow
 from api.report import GRADES, Mark, Point, Stats, grade_chart, marked_text, masked, sort_groups, trend_chart
 from api.web import _safe_next
 
 
-@dataclass
-class _Row:
-    start: int
-    end: int
-    id: int = 0
-    rule_id: str = "TS001"
+def _Row(start: int, end: int, id: int = 0) -> FindingRow:
+    return FindingRow(start=start, end=end, id=id, rule_id="TS001")
 
 
 def _marks(text: str, *spans: tuple[int, int]) -> list[Mark]:
