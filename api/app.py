@@ -178,7 +178,12 @@ def create_app(
         return JSONResponse(body, status_code=error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if request.url.path.startswith("/report"):
+            page: Response = state["report_error"](
+                400, "That address is not one the report knows", "Check the link, or start from the list of audits."
+            )
+            return page
         # FastAPI's default answer echoes the input; this one names the field only.
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ())), "error": e.get("msg", "invalid")}
@@ -787,7 +792,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agree: bool
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
 
 
 def _feedback_counts(s: Session, rule_id: str | None = None) -> dict[str, dict[str, int]]:

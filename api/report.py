@@ -65,6 +65,12 @@ def _matches(column: Any, value: str) -> ColumnElement[bool]:
     return matched
 
 
+def teams_in(s: Session, key: ApiKey, audit_id: str) -> list[str]:
+    """The filter values of the teams among an audit's visible records."""
+    sub = scoped_records(key, audit_id).subquery()
+    return sorted(NOT_RECORDED if t is None else t for t in s.scalars(select(sub.c.team).distinct()))
+
+
 def scoped_records(key: ApiKey, audit_id: str, team: str | None = None, worker: str | None = None) -> Select[Any]:
     query = visible_records(key).where(AuditRecord.audit_id == audit_id)
     if team is not None:
@@ -154,38 +160,51 @@ def trend(s: Session, key: ApiKey, team: str | None = None, limit: int = TREND_R
     records = visible_records(key).where(AuditRecord.score.is_not(None))
     if team is not None:
         records = records.where(_matches(AuditRecord.team, team))
-    sub = records.subquery()
+    # The last `limit` finished runs holding such records first, then only their records counted.
+    chosen = (
+        visible_audits(key)
+        .where(Audit.status == "done", Audit.id.in_(records.with_only_columns(AuditRecord.audit_id)))
+        .order_by(Audit.created_at.desc(), Audit.id)
+        .limit(limit)
+        .with_only_columns(Audit.id)
+    )
+    ids = list(s.scalars(chosen))
+    sub = records.where(AuditRecord.audit_id.in_(ids)).subquery()
     rows = s.execute(
         select(Audit.id, Audit.created_at, func.avg(sub.c.score), func.count())
         .join(sub, sub.c.audit_id == Audit.id)
-        .where(Audit.status == "done")
         .group_by(Audit.id, Audit.created_at)
         .order_by(Audit.created_at.desc(), Audit.id)
-        .limit(limit)
     ).all()
     return [Point(a, when(at), float(mean), int(n)) for a, at, mean, n in reversed(rows)]
 
 
-def runs(s: Session, key: ApiKey, limit: int, offset: int) -> tuple[list[tuple[Audit, Stats]], int]:
-    """The audits this key may read, newest first, each with the statistics of its visible records."""
+def runs(s: Session, key: ApiKey, page: int) -> tuple[list[tuple[Audit, Stats]], int, int]:
+    """One page of the audits this key may read, newest first, each with the statistics of its
+    visible records (two grouped queries for the page): (rows, total, the page shown)."""
     total = s.scalar(select(func.count()).select_from(visible_audits(key).subquery())) or 0
+    page = min(page, max(1, -(-total // PAGE_SIZE)))
     audits = list(
-        s.scalars(visible_audits(key).order_by(Audit.created_at.desc(), Audit.id).limit(limit).offset(offset))
+        s.scalars(
+            visible_audits(key)
+            .order_by(Audit.created_at.desc(), Audit.id)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
     )
-    out = []
-    for audit in audits:
-        stats, _categories = totals(s, scoped_records(key, audit.id))
-        out.append((audit, stats))
-    return out, total
+    records = visible_records(key).where(AuditRecord.audit_id.in_([a.id for a in audits]))
+    stats = {g.name: g for g in grouped_stats(s, records, "audit_id")}
+    return [(a, stats.get(a.id) or Stats(a.id)) for a in audits], total, page
 
 
 RECORD_SORTS = {
-    "score": (AuditRecord.score.asc(), AuditRecord.position),
-    "-score": (AuditRecord.score.desc(), AuditRecord.position),
+    # Unscored records and undated ones last either way, on every database.
+    "score": (AuditRecord.score.asc().nulls_last(), AuditRecord.position),
+    "-score": (AuditRecord.score.desc().nulls_last(), AuditRecord.position),
     "record": (AuditRecord.record_id.asc(),),
     "-record": (AuditRecord.record_id.desc(),),
-    "date": (AuditRecord.recorded_at.asc(), AuditRecord.position),
-    "-date": (AuditRecord.recorded_at.desc(), AuditRecord.position),
+    "date": (AuditRecord.recorded_at.asc().nulls_last(), AuditRecord.position),
+    "-date": (AuditRecord.recorded_at.desc().nulls_last(), AuditRecord.position),
     "findings": ("finding_count", AuditRecord.position),
     "-findings": ("-finding_count", AuditRecord.position),
 }
@@ -226,6 +245,7 @@ def record_page(s: Session, key: ApiKey, audit_id: str, filters: RecordFilters) 
             AuditRecord.id.in_(select(FindingRow.audit_record_id).where(FindingRow.category == filters.category))
         )
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    filters.page = min(filters.page, max(1, -(-total // PAGE_SIZE)))  # past the end: the last page
     counts = (
         select(func.count(FindingRow.id))
         .where(FindingRow.audit_record_id == AuditRecord.id)
@@ -302,6 +322,8 @@ def marked_text(text: str, marks: list[Mark], anchor: str = "finding-") -> Marku
     for a, b in pairwise(cuts):  # one sweep: a long record with many findings stays linear
         active.update(starting.get(a, ()))
         active.difference_update(ending.get(a, ()))
+        for n in sorted(starting.get(a, ())):  # a screen reader is told where each finding starts
+            out.append(f'<span class="govuk-visually-hidden">start of finding {n}, </span>')
         piece = str(escape(text[a:b]))
         if active:
             inside = sorted(active)

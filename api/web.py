@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import exports, report
 from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now
@@ -44,7 +46,7 @@ from auditor.records import RecordType
 SESSION_COOKIE = "auditor_session"
 SIGN_IN_COOKIE = "auditor_sign_in"
 PREFIX = "/report"
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_BYTES = 64 * 1024  # a 2,000-character comment percent-encoded can take 18 KB
 MAX_PAGE = 1_000_000
 _STYLESHEET = Path(__file__).resolve().parent / "static" / "report.css"
 
@@ -153,6 +155,7 @@ def _score(value: float | None) -> str:
 
 _TEMPLATES.filters["score"] = _score
 _TEMPLATES.globals["marked_text"] = report.marked_text
+_TEMPLATES.filters["segment"] = lambda value: quote(str(value), safe="")  # one path segment
 
 
 def add_report(app: FastAPI, state: dict[str, Any]) -> None:
@@ -161,6 +164,22 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
     def render(name: str, status: int = 200, viewer: Viewer | None = None, **context: Any) -> HTMLResponse:
         html = _TEMPLATES.get_template(f"report/{name}").render(viewer=viewer, versions=state["versions"], **context)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+    state["report_error"] = lambda status, title, message: render(
+        "error.html", status=status, title=title, message=message
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """Under /report an unknown address or method is a page; elsewhere FastAPI's own answer."""
+        if request.url.path.startswith(PREFIX) and error.status_code in (404, 405):
+            return render(
+                "error.html",
+                status=error.status_code,
+                title="Page not found",
+                message=("Check the address, or start from the list of audits."),
+            )
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_first(_request: Request, error: SignInRequired) -> Response:
@@ -193,12 +212,15 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_FORM_BYTES:
-                raise PageError(413, "That form is too large", "Keep a comment under 2,000 characters.")
+                raise PageError(413, "That form is too large", "Keep a comment to 2,000 characters.")
         try:
             parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
         except (UnicodeDecodeError, ValueError):
             raise PageError(400, "That form could not be read", "Send the form from the report's own page.") from None
-        return {k: v[0] for k, v in parsed.items()}
+        form = {k: v[0] for k, v in parsed.items()}
+        if any("\x00" in k or "\x00" in v for k, v in form.items()):
+            raise PageError(400, "That form could not be read", "It held a character that cannot be stored.")
+        return form
 
     def log(s: Session, viewer: Viewer, audit_id: str | None, action: str) -> None:
         s.add(AccessLog(key_id=viewer.key.id, audit_id=audit_id, action=action))
@@ -215,7 +237,8 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
 
     @app.get(f"{PREFIX}/sign-in", include_in_schema=False)
     def sign_in_page(request: Request, next: str | None = None, signed_out: bool = False) -> HTMLResponse:
-        token = secrets.token_urlsafe(32)
+        # Several tabs sent to sign in at once share the browser's token, so each can submit.
+        token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
         response = render("sign_in.html", next=_safe_next(next), form_token=token, signed_out=signed_out)
         _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600)
         return response
@@ -227,7 +250,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
 
     def signing_in(request: Request, form: dict[str, str]) -> Response:
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not expected or not hmac.compare_digest(form.get("form_token", ""), expected):
+        if not expected or not _same(form.get("form_token", ""), expected):
             raise PageError(
                 400, "Your sign-in form had expired", "Open the sign-in page again and enter your key once more."
             )
@@ -244,6 +267,9 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
                 error = "That key manages keys and cannot read audits; sign in with an auditor's or manager's key"
             if error is not None or key is None:
                 return render("sign_in.html", status=400, next=wanted, form_token=expected, error=error)
+            earlier = request.cookies.get(SESSION_COOKIE)
+            if earlier:  # signing in again ends this browser's earlier session
+                s.execute(delete(WebSession).where(WebSession.digest == _digest(earlier)))
             s.execute(delete(WebSession).where(WebSession.expires_at <= now()))
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             hours = session_hours()
@@ -289,7 +315,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         page = min(max(page, 1), MAX_PAGE)
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
-            found, total = report.runs(s, viewer.key, report.PAGE_SIZE, (page - 1) * report.PAGE_SIZE)
+            found, total, page = report.runs(s, viewer.key, page)
             points = report.trend(s, viewer.key)
             log(s, viewer, None, "report_runs")
         return render(
@@ -370,9 +396,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             viewer = viewer_of(request, s)
             audit = audit_of(s, viewer, audit_id, "report_records")
             rows, total = report.record_page(s, viewer.key, audit.id, filters)
-            teams = sorted(
-                {g.value for g in report.grouped_stats(s, report.scoped_records(viewer.key, audit.id), "team")}
-            )
+            teams = report.teams_in(s, viewer.key, audit.id)
         return render(
             "records.html",
             viewer=viewer,
@@ -418,7 +442,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             save_feedback(s, viewer.key, found, opinion == "agree", comment)
             record = s.get(AuditRecord, found.audit_record_id)
             assert record is not None  # the finding was found through its record
-            target = f"{PREFIX}/audits/{record.audit_id}/records/{record.record_id}"
+            target = f"{PREFIX}/audits/{record.audit_id}/records/{quote(record.record_id, safe='')}"
         return RedirectResponse(
             _url(target, saved="true") + f"#finding-id-{finding_id}", status_code=303, headers=PAGE_HEADERS
         )
@@ -455,23 +479,28 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
     def download_csv(request: Request, audit_id: str) -> Response:
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
-            audit_of(s, viewer, audit_id, "export_csv")
-            response = exports.csv_response(s, viewer.key, audit_id)
-        response.headers["Cache-Control"] = "no-store"
+            audit = audit_of(s, viewer, audit_id, "export_csv")
+            response = exports.csv_response(s, viewer.key, audit.id)
+        response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
         return response
 
     @app.get(PREFIX + "/audits/{audit_id}/export.xlsx", include_in_schema=False)
     def download_xlsx(request: Request, audit_id: str) -> Response:
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
-            audit_of(s, viewer, audit_id, "export_xlsx")
-            response = exports.xlsx_response(s, viewer.key, audit_id)
-        response.headers["Cache-Control"] = "no-store"
+            audit = audit_of(s, viewer, audit_id, "export_xlsx")
+            response = exports.xlsx_response(s, viewer.key, audit.id)
+        response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
         return response
 
 
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that any text can be given to (hmac's refuses non-ASCII str)."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
 def _check_csrf(viewer: Viewer, form: dict[str, str]) -> None:
-    if not hmac.compare_digest(form.get("csrf", ""), viewer.csrf):
+    if not _same(form.get("csrf", ""), viewer.csrf):
         raise PageError(403, "That form had expired", "Go back, reload the page and try again. Nothing was changed.")
 
 

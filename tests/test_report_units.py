@@ -29,7 +29,9 @@ def _words(html: str, number: int) -> str:
 
 
 def _plain(html: str) -> str:
-    without_refs = re.sub(r'<sup class="app-ref".*?</sup>', "", html)
+    without_refs = re.sub(
+        r'<sup class="app-ref".*?</sup>|<span class="govuk-visually-hidden">start of finding \d+, </span>', "", html
+    )
     bare = re.sub(r"<[^>]+>", "", without_refs)
     return (
         bare.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
