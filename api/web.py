@@ -1,7 +1,7 @@
 """The team manager's report (issue 5): server-rendered pages under /report, on the same database
 and the same access rules as the API.
 
-- **Sign-in.** An API key is exchanged for a session: a random cookie (HttpOnly, SameSite=Strict,
+- **Sign-in.** An API key is exchanged for a session: a random cookie (HttpOnly, SameSite=Lax,
   Path=/report, Secure over HTTPS) whose SHA-256 digest is stored with the key it stands for, an
   expiry and the CSRF token every form must carry. The sign-in form itself is protected by a
   second cookie it must match. Signing out deletes the session; revoking the key ends it at once.
@@ -20,15 +20,16 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -240,7 +241,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         # Several tabs sent to sign in at once share the browser's token, so each can submit.
         token = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
         response = render("sign_in.html", next=_safe_next(next), form_token=token, signed_out=signed_out)
-        _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600)
+        _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600, samesite="strict")
         return response
 
     @app.post(f"{PREFIX}/sign-in", include_in_schema=False)
@@ -279,7 +280,10 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             s.add(AccessLog(key_id=key.id, audit_id=None, action="sign_in"))
             s.commit()
         signed_in = RedirectResponse(wanted, status_code=303, headers=PAGE_HEADERS)
-        _set_cookie(request, signed_in, SESSION_COOKIE, token, max_age=int(hours * 3600))
+        # Lax, not Strict: a link to a record in an email or a chat must open it without a second
+        # sign-in. Cross-site requests still carry no cookie except top-level GETs, and no GET here
+        # changes anything (forms are POSTs with a CSRF token).
+        _set_cookie(request, signed_in, SESSION_COOKIE, token, max_age=int(hours * 3600), samesite="lax")
         signed_in.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
         return signed_in
 
@@ -461,19 +465,31 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             viewer = viewer_of(request, s)
             audit = audit_of(s, viewer, audit_id, "report_download")
             context = _overview(s, viewer.key, audit, "name")
-            rows = s.scalars(report.scoped_records(viewer.key, audit.id).order_by(AuditRecord.position))
-            records = [_record_view(s, viewer.key, row, with_opinions=False) for row in rows]
-        html = _TEMPLATES.get_template("report/download.html").render(
+            columns = (AuditRecord.record_id, AuditRecord.score, AuditRecord.grade, AuditRecord.position)
+            index = s.execute(
+                report.scoped_records(viewer.key, audit.id).with_only_columns(*columns).order_by(AuditRecord.position)
+            ).all()
+
+        def records() -> Iterator[dict[str, Any]]:
+            # Read and rendered a hundred records at a time while the file is sent: an audit of
+            # thousands of records is never held whole in memory.
+            with state["sessions"]() as s:
+                query = report.scoped_records(viewer.key, audit.id).order_by(AuditRecord.position)
+                for row in s.scalars(query.execution_options(yield_per=100)):
+                    yield _record_view(s, viewer.key, row, with_opinions=False)
+
+        chunks = _TEMPLATES.get_template("report/download.html").generate(
             viewer=viewer,
             versions=state["versions"],
-            records=records,
+            index=index,
+            records=records(),
             stylesheet=_STYLESHEET.read_text(encoding="utf-8"),
             generated=now(),
             none_link=lambda *_args, **_kwargs: None,
             **context,
         )
         headers = {**DOWNLOAD_HEADERS, "Content-Disposition": f'attachment; filename="audit-{audit.id}.html"'}
-        return HTMLResponse(html, headers=headers)
+        return StreamingResponse(_buffered(chunks), media_type="text/html; charset=utf-8", headers=headers)
 
     @app.get(PREFIX + "/audits/{audit_id}/export.csv", include_in_schema=False)
     def download_csv(request: Request, audit_id: str) -> Response:
@@ -494,6 +510,20 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         return response
 
 
+def _buffered(chunks: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Jinja's many small pieces sent as fewer, larger writes."""
+    pending: list[str] = []
+    length = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(pending).encode("utf-8")
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending).encode("utf-8")
+
+
 def _same(given: str, expected: str) -> bool:
     """A constant-time comparison that any text can be given to (hmac's refuses non-ASCII str)."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
@@ -504,14 +534,16 @@ def _check_csrf(viewer: Viewer, form: dict[str, str]) -> None:
         raise PageError(403, "That form had expired", "Go back, reload the page and try again. Nothing was changed.")
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def _set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int, samesite: Literal["lax", "strict"]
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         path=PREFIX,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         secure=request.url.scheme == "https" or os.environ.get("AUDITOR_COOKIE_SECURE") == "1",
     )
 
