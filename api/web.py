@@ -440,12 +440,17 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             if found is None:
                 raise PageError(404, "Finding not found", "There is no such finding, or it is not yours to read.")
             opinion = form.get("opinion")
-            if opinion not in ("agree", "disagree"):
-                raise PageError(400, "Choose agree or disagree", "Go back and choose whether you agree.")
             comment = form.get("comment", "").strip()[:2000] or None
-            save_feedback(s, viewer.key, found, opinion == "agree", comment)
             record = s.get(AuditRecord, found.audit_record_id)
             assert record is not None  # the finding was found through its record
+            if opinion not in ("agree", "disagree"):
+                # The record again, with the error on the finding's form and the comment kept.
+                view = _record_view(s, viewer.key, record)
+                audit = s.get(Audit, record.audit_id)
+                number = next(m.number for m in view["marks"] if m.row.id == found.id)
+                problem = {"finding_id": found.id, "number": number, "comment": comment or ""}
+                return render("record.html", status=400, viewer=viewer, audit=audit, problem=problem, **view)
+            save_feedback(s, viewer.key, found, opinion == "agree", comment)
             target = f"{PREFIX}/audits/{record.audit_id}/records/{quote(record.record_id, safe='')}"
         return RedirectResponse(
             _url(target, saved="true") + f"#finding-id-{finding_id}", status_code=303, headers=PAGE_HEADERS

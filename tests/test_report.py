@@ -1034,3 +1034,22 @@ def test_a_screen_reader_is_told_where_each_finding_starts_and_ends(site: Site, 
     ends = set(re.findall(r"\[end of finding (\d+)\]", references))
     spans = {str(n) for n, f in _finding_numbers(page).items()}  # every numbered finding
     assert starts and starts == ends and starts <= spans
+
+
+def test_feedback_without_an_opinion_shows_the_record_again_with_the_error_and_the_comment(site: Site) -> None:
+    browser = site.sign_in(site.key(Role.auditor))
+    finding = _api_records(site, site.extra_id)["X-ESCAPE"]["findings"][0]["finding_id"]
+    before = site.count(select(Feedback).where(Feedback.finding_id == finding))  # other tests' opinions
+    answer = browser.post(
+        f"/report/findings/{finding}/feedback",
+        data={"comment": "Half a thought <kept>", "csrf": site.csrf(browser)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/html")
+    page = parse(answer.text)
+    number = {v: k for k, v in _finding_numbers(page).items()}[finding]
+    summary = page.one(class_="govuk-error-summary")
+    assert f"finding {number}" in summary.text() and summary.one("a").attrs["href"] == f"#opinion-{number}-agree"
+    assert page.one("textarea", id=f"comment-{number}").text() == "Half a thought <kept>"
+    assert page.one("title").text().startswith("Error:")
+    assert site.count(select(Feedback).where(Feedback.finding_id == finding)) == before

@@ -299,6 +299,11 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page(browser: Any, live: Live,
     }.items():
         page.goto(live.base + path)
         problems[name] = _violations(page)
+    page.goto(live.base + audit + "/records/S-PLAN-CP-02")
+    page.click("#finding-1 summary")
+    page.click("button:has-text('Save your view of finding 1')")
+    assert page.locator(".govuk-error-summary").count() == 1
+    problems["feedback error"] = _violations(page)
     download = page.request.get(live.base + audit + "/download.html")
     file = tmp_path / "audit.html"
     file.write_bytes(download.body())
@@ -308,7 +313,7 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page(browser: Any, live: Live,
     page.click("button:has-text('Sign out')")
     problems["signed out"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}
-    assert len(problems) == 12
+    assert len(problems) == 13
     context.close()
 
 
