@@ -330,6 +330,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             page=page,
             pages=max(1, -(-total // report.PAGE_SIZE)),
             trend=report.trend_chart(points),
+            page_link=Link(PREFIX),
         )
 
     @app.get(PREFIX + "/audits/{audit_id}", include_in_schema=False)

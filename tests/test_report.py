@@ -533,10 +533,8 @@ def test_revoking_the_key_ends_its_session_at_once(site: Site) -> None:
         assert ended.status_code == 303 and urlsplit(ended.headers["location"]).path == "/report/sign-in"
 
 
-def test_an_expired_session_must_sign_in_again(site: Site) -> None:
-    browser = site.sign_in(site.key(Role.auditor))
-    cookie = browser.cookies["auditor_session"]
-    assert browser.get("/report", follow_redirects=False).status_code == 200
+def _expire(site: Site, cookie: str) -> None:
+    """Make the session behind this cookie a minute past its expiry."""
     with Session(site.engine) as s:
         s.execute(
             update(WebSession)
@@ -544,6 +542,13 @@ def test_an_expired_session_must_sign_in_again(site: Site) -> None:
             .values(expires_at=now() - timedelta(minutes=1))
         )
         s.commit()
+
+
+def test_an_expired_session_must_sign_in_again(site: Site) -> None:
+    browser = site.sign_in(site.key(Role.auditor))
+    cookie = browser.cookies["auditor_session"]
+    assert browser.get("/report", follow_redirects=False).status_code == 200
+    _expire(site, cookie)
     ended = browser.get(f"/report/audits/{site.samples_id}", follow_redirects=False)
     assert ended.status_code == 303 and urlsplit(ended.headers["location"]).path == "/report/sign-in"
 
@@ -936,13 +941,7 @@ def test_signing_in_clears_expired_sessions_and_keeps_live_ones(site: Site) -> N
     live = site.sign_in(site.key(Role.auditor))
     stale = site.sign_in(site.key(Role.auditor))
     live_cookie, stale_cookie = live.cookies["auditor_session"], stale.cookies["auditor_session"]
-    with Session(site.engine) as s:
-        s.execute(
-            update(WebSession)
-            .where(WebSession.digest == _sha256(stale_cookie))
-            .values(expires_at=now() - timedelta(minutes=1))
-        )
-        s.commit()
+    _expire(site, stale_cookie)
     assert site.session_row(stale_cookie) is not None
     site.sign_in(site.key(Role.auditor))
     assert site.session_row(stale_cookie) is None and site.session_row(live_cookie) is not None
@@ -1053,3 +1052,21 @@ def test_feedback_without_an_opinion_shows_the_record_again_with_the_error_and_t
     assert page.one("textarea", id=f"comment-{number}").text() == "Half a thought <kept>"
     assert page.one("title").text().startswith("Error:")
     assert site.count(select(Feedback).where(Feedback.finding_id == finding)) == before
+
+
+def test_records_page_fifty_at_a_time_and_keep_their_filters(site: Site, auditor_browser: TestClient) -> None:
+    batch = [
+        {"id": f"P-{n:03}", "record_type": "plan", "plan_type": "cin", "team": "Paging", "text": "- SW to visit."}
+        for n in range(61)
+    ]
+    made = site.api.post("/v1/audits", json={"records": batch}, headers=site.auditor.bearer)
+    assert made.status_code == 201
+    audit_id = made.json()["id"]
+    first = auditor_browser.get(f"/report/audits/{audit_id}/records", params={"team": "Paging", "sort": "-record"})
+    rows = records_table(first.text)
+    pager = parse(first.text).one("nav", **{"aria-label": "Pages of records"})
+    following = pager.one("a", rel="next").attrs["href"]
+    assert len(rows) == 50 and "team=Paging" in following and "sort=-record" in following
+    second = records_table(auditor_browser.get(following).text)
+    ids = [row[0] for row in rows + second]
+    assert ids == sorted((r["id"] for r in batch), reverse=True)
