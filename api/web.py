@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -93,6 +93,9 @@ class Viewer:
     key: ApiKey
     teams: list[str]
     csrf: str
+
+
+FormHandler = Callable[[Request, dict[str, str]], Response]
 
 
 class SignInRequired(Exception):
@@ -244,11 +247,20 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600, samesite="strict")
         return response
 
-    @app.post(f"{PREFIX}/sign-in", include_in_schema=False)
-    async def sign_in(request: Request) -> Response:
-        form = await form_of(request)
-        return await run_in_threadpool(signing_in, request, form)
+    def form_route(path: str) -> Callable[[FormHandler], FormHandler]:
+        """A POST route whose form is read on the event loop and handled in a worker thread."""
 
+        def register(handler: FormHandler) -> FormHandler:
+            async def endpoint(request: Request) -> Response:
+                form = await form_of(request)
+                return await run_in_threadpool(handler, request, form)
+
+            app.post(path, include_in_schema=False)(endpoint)
+            return handler
+
+        return register
+
+    @form_route(f"{PREFIX}/sign-in")
     def signing_in(request: Request, form: dict[str, str]) -> Response:
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
         if not expected or not _same(form.get("form_token", ""), expected):
@@ -287,11 +299,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         signed_in.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
         return signed_in
 
-    @app.post(f"{PREFIX}/sign-out", include_in_schema=False)
-    async def sign_out(request: Request) -> Response:
-        form = await form_of(request)
-        return await run_in_threadpool(signing_out, request, form)
-
+    @form_route(f"{PREFIX}/sign-out")
     def signing_out(request: Request, form: dict[str, str]) -> Response:
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
@@ -428,12 +436,9 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             view = _record_view(s, viewer.key, row)
         return render("record.html", viewer=viewer, audit=audit, saved=saved, **view)
 
-    @app.post(PREFIX + "/findings/{finding_id}/feedback", include_in_schema=False)
-    async def feedback(request: Request, finding_id: int) -> Response:
-        form = await form_of(request)
-        return await run_in_threadpool(giving_feedback, request, finding_id, form)
-
-    def giving_feedback(request: Request, finding_id: int, form: dict[str, str]) -> Response:
+    @form_route(PREFIX + "/findings/{finding_id:int}/feedback")
+    def giving_feedback(request: Request, form: dict[str, str]) -> Response:
+        finding_id: int = request.path_params["finding_id"]
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
             _check_csrf(viewer, form)
