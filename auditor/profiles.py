@@ -138,6 +138,8 @@ class Profile(BaseModel):
     def map_columns(self, headers: Iterable[object], file: str) -> ColumnMap:
         """Which column gives which field, and every data-quality problem of the header row."""
         found = ColumnMap(file=file)
+        headers = list(headers)
+        found.width = len(headers)
         for index, header in enumerate(headers):
             label = str(header) if header is not None else ""
             kind, name = self.classify(header)
@@ -197,6 +199,7 @@ class ColumnMap:
     fields: dict[str, int] = field(default_factory=dict)  # record field -> 0-based column
     ignored: list[str] = field(default_factory=list)
     problems: list[DataQuality] = field(default_factory=list)
+    width: int = 0  # the header row's columns: a data row with more cells is malformed
 
 
 class ProfileError(Exception):

@@ -1,0 +1,209 @@
+"""Reading an export through a column-mapping profile, a chunk of rows at a time (issue 6).
+
+`read_chunks(path, profile)` reads CSV (or tab-separated text), XLSX, JSONL and Parquet and
+yields lists of `Row`s: each a record, or the reason the row cannot be one (it is quarantined
+and the run goes on). A header row the profile cannot account for is a `TableError` before any
+row is read, with every data-quality problem of it. Nothing here repeats a cell's content: a
+reason names the file, the row, the record id and the field.
+
+Memory does not grow with the file: CSV and JSONL are read line by line, XLSX in openpyxl's
+read-only mode, Parquet a record batch at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from auditor.profiles import ColumnMap, DataQuality, Profile
+from auditor.records import InputError, Record, _decoded_lines, _describe, _open_text
+
+CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of an export: its record, or why it has none (`reason`, naming the field)."""
+
+    file: str
+    row: int  # the spreadsheet's row (header = 1), the JSONL line, or the Parquet row + 1
+    record: Record | None = None
+    record_id: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file, f"row {self.row}"]
+        if self.record_id is not None:
+            where.append(f"record {self.record_id!r}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.reason or 'read'}"
+
+
+class TableError(Exception):
+    """A file that cannot be read at all: missing, not the format it claims, or a header row with
+    data-quality problems (all of them, in `problems`)."""
+
+    def __init__(self, file: str, message: str, problems: list[DataQuality] | None = None) -> None:
+        self.file, self.message, self.problems = file, message, problems or []
+        details = "".join(f"\n  {p}" for p in self.problems)
+        super().__init__(f"{file}: {message}{details}")
+
+
+def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+    """The file's rows through `profile`, `chunk_rows` at a time, in file order."""
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise TableError(name, "no such file" if not path.exists() else "is not a file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        rows = _csv_rows(path, name, profile)
+    elif suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path, name, profile)
+    elif suffix in (".jsonl", ".ndjson"):
+        rows = _jsonl_rows(path, name, profile)
+    elif suffix == ".parquet":
+        rows = _parquet_rows(path, name, profile)
+    else:
+        raise TableError(name, "unsupported file type (use .csv, .tsv, .xlsx, .jsonl or .parquet)")
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_rows:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _columns(profile: Profile, headers: Iterable[object], name: str) -> ColumnMap:
+    columns = profile.map_columns(headers, name)
+    if columns.problems:
+        raise TableError(name, f"{len(columns.problems)} problem(s) with the header row", columns.problems)
+    return columns
+
+
+def _row(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, number: int) -> Row:
+    raw = profile.raw_record(cells, columns)
+    record_id = raw.get("id")
+    shown_id = str(record_id).strip() if record_id not in (None, "") else None
+    if len(cells) > columns.width:
+        return Row(name, number, record_id=shown_id, reason=f"has {len(cells)} cells; the header has {columns.width}")
+    if "text" not in raw:
+        raw["text"] = ""  # an empty text cell: a record with nothing in it, which the audit says
+    try:
+        return Row(name, number, record=Record.model_validate(raw), record_id=shown_id)
+    except ValidationError as error:
+        first = error.errors(include_input=False, include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return Row(name, number, record_id=shown_id, field=field, reason=_describe(first))
+
+
+def _csv_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+    with _open_text(path, name) as handle:
+        try:
+            sample = handle.read(8192)
+        except UnicodeDecodeError:
+            raise TableError(name, "is not valid text in its encoding") from None
+        handle.seek(0)
+        first_line = sample.splitlines()[0] if sample else ""
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            headers = next(reader)
+        except StopIteration:
+            raise TableError(name, "the file is empty") from None
+        except csv.Error:
+            raise TableError(name, "the header row is not valid CSV") from None
+        columns = _columns(profile, headers, name)
+        number = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise TableError(name, f"row {number + 1} is not valid text in its encoding") from None
+            except csv.Error:
+                # The reader cannot find the next row's start after a broken quote: stop, loudly.
+                raise TableError(name, f"row {number + 1} is malformed CSV (an unclosed quote?)") from None
+            number += 1
+            if any(cell.strip() for cell in cells):
+                yield _row(profile, columns, list(cells), name, number)
+
+
+def _xlsx_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken archive
+        raise TableError(name, "is not a readable XLSX workbook") from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        headers = next(rows, None)
+        if headers is None:
+            raise TableError(name, "the workbook's first sheet is empty")
+        width = max((i + 1 for i, h in enumerate(headers) if h not in (None, "")), default=0)
+        columns = _columns(profile, headers[:width], name)
+        for number, cells in enumerate(rows, start=2):
+            values = list(cells)
+            while values and values[-1] in (None, ""):
+                values.pop()  # openpyxl pads a row to the sheet's widest
+            if values:
+                yield _row(profile, columns, values, name, number)
+    finally:
+        workbook.close()
+
+
+def _jsonl_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+    with _open_text(path, name) as handle:
+        try:
+            for number, line in _decoded_lines(handle, name):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except (json.JSONDecodeError, RecursionError):
+                    yield Row(name, number, reason="is not valid JSON")
+                    continue
+                if not isinstance(item, dict):
+                    yield Row(name, number, reason="is not a JSON object")
+                    continue
+                # Each line names its own keys: they are a header row of their own.
+                columns = profile.map_columns(list(item), name)
+                if columns.problems:
+                    yield Row(name, number, reason="; ".join(p.problem for p in columns.problems))
+                    continue
+                yield _row(profile, columns, list(item.values()), name, number)
+        except InputError as error:  # undecodable bytes
+            raise TableError(name, f"row {error.row}: {error.message}") from None
+
+
+def _parquet_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception:  # pyarrow raises its own kinds for a file that is not Parquet
+        raise TableError(name, "is not a readable Parquet file") from None
+    headers = parquet.schema_arrow.names
+    columns = _columns(profile, headers, name)
+    wanted = sorted(columns.fields.values())
+    number = 1
+    for batch in parquet.iter_batches(batch_size=CHUNK_ROWS, columns=[headers[i] for i in wanted]):
+        values = {i: batch.column(n).to_pylist() for n, i in enumerate(wanted)}
+        for position in range(batch.num_rows):
+            number += 1
+            cells: list[Any] = [None] * len(headers)
+            for i in wanted:
+                cells[i] = values[i][position]
+            yield _row(profile, columns, cells, name, number)
