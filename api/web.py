@@ -502,21 +502,16 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         headers = {**DOWNLOAD_HEADERS, "Content-Disposition": f'attachment; filename="audit-{audit.id}.html"'}
         return StreamingResponse(_buffered(chunks), media_type="text/html; charset=utf-8", headers=headers)
 
-    @app.get(PREFIX + "/audits/{audit_id}/export.csv", include_in_schema=False)
-    def download_csv(request: Request, audit_id: str) -> Response:
+    @app.get(PREFIX + "/audits/{audit_id}/export.{kind}", include_in_schema=False)
+    def download_export(request: Request, audit_id: str, kind: str) -> Response:
+        """The API's CSV and XLSX exports, for a signed-in browser."""
+        exporter = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}.get(kind)
+        if exporter is None:
+            raise PageError(404, "Page not found", "The exports are CSV and XLSX.")
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
-            audit = audit_of(s, viewer, audit_id, "export_csv")
-            response = exports.csv_response(s, viewer.key, audit.id)
-        response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
-        return response
-
-    @app.get(PREFIX + "/audits/{audit_id}/export.xlsx", include_in_schema=False)
-    def download_xlsx(request: Request, audit_id: str) -> Response:
-        with state["sessions"]() as s:
-            viewer = viewer_of(request, s)
-            audit = audit_of(s, viewer, audit_id, "export_xlsx")
-            response = exports.xlsx_response(s, viewer.key, audit.id)
+            audit = audit_of(s, viewer, audit_id, f"export_{kind}")
+            response = exporter(s, viewer.key, audit.id)
         response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
         return response
 

@@ -377,13 +377,9 @@ def _rename(raw: dict[str, Any]) -> dict[str, Any]:
 def _read_csv(path: Path, name: str) -> Iterator[tuple[int, Record]]:
     with _open_text(path, name) as handle:
         try:
-            sample = handle.read(8192)
+            reader = csv_reader(handle)
         except UnicodeDecodeError:
             raise InputError(name, "is not valid text in its encoding", row=1) from None
-        handle.seek(0)
-        first_line = sample.splitlines()[0] if sample else ""
-        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             headers = next(reader)
         except StopIteration:
@@ -409,6 +405,16 @@ def _read_csv(path: Path, name: str) -> Iterator[tuple[int, Record]]:
             raw = {field: cells[index] for index, field in mapping.items() if index < len(cells)}
             raw = {k: v for k, v in raw.items() if not (k not in ("id", "record_type", "text") and v == "")}
             yield row, build_record(raw, name, row)
+
+
+def csv_reader(handle: io.TextIOWrapper) -> Any:
+    """A strict CSV reader over an open text file: tab-separated if its first line has more tabs
+    than commas (Excel's "Unicode text"), else comma-separated. Raises UnicodeDecodeError."""
+    sample = handle.read(8192)
+    handle.seek(0)
+    first_line = sample.splitlines()[0] if sample else ""
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    return csv.reader(handle, delimiter=delimiter, strict=True)
 
 
 def _read_xlsx(path: Path, name: str) -> Iterator[tuple[int, Record]]:

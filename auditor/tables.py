@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditor.profiles import ColumnMap, DataQuality, Profile
-from auditor.records import InputError, Record, _decoded_lines, _describe, _open_text
+from auditor.records import InputError, Record, _decoded_lines, _describe, _open_text, csv_reader
 
 CHUNK_ROWS = 1000
 
@@ -110,13 +110,9 @@ def _row(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, numb
 def _csv_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
     with _open_text(path, name) as handle:
         try:
-            sample = handle.read(8192)
+            reader = csv_reader(handle)
         except UnicodeDecodeError:
             raise TableError(name, "is not valid text in its encoding") from None
-        handle.seek(0)
-        first_line = sample.splitlines()[0] if sample else ""
-        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             headers = next(reader)
         except StopIteration:
