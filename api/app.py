@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -47,6 +47,7 @@ from api.db import (
     now,
     record_values,
     table,
+    utc,
 )
 from api.feedback import save_feedback, visible_finding
 from api.jobs import Worker, progress, unfinished
@@ -153,7 +154,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    add_report(app, state)
 
     metrics = state["metrics"] = Metrics()
     app.add_middleware(ContainErrors)
@@ -178,12 +178,7 @@ def create_app(
         return JSONResponse(body, status_code=error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> Response:
-        if request.url.path.startswith("/report"):
-            page: Response = state["report_error"](
-                400, "That address is not one the report knows", "Check the link, or start from the list of audits."
-            )
-            return page
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's default answer echoes the input; this one names the field only.
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ())), "error": e.get("msg", "invalid")}
@@ -193,6 +188,8 @@ def create_app(
             {"error": "invalid_request", "message": f"{len(problems)} problem(s)", "errors": problems},
             status_code=422,
         )
+
+    add_report(app, state)  # after the API's error handlers: under /report, errors are pages
 
     def session() -> Iterator[Session]:
         with state["sessions"]() as s:
@@ -752,8 +749,8 @@ def _docs_page(schema: dict[str, Any]) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    """UTC, with its offset (SQLite hands back naive datetimes; they were stored as UTC)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    """UTC, with its offset."""
+    return utc(moment).isoformat()
 
 
 BEARER = HTTPBearer(auto_error=False, description="An API key from `auditor keys create`.")

@@ -36,6 +36,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def utc(moment: datetime) -> datetime:
+    """A stored moment as UTC (SQLite hands back naive datetimes; they were stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def data_dir() -> Path:
     """Where the embedded database lives: AUDITOR_DATA_DIR, else the user's data directory."""
     configured = os.environ.get("AUDITOR_DATA_DIR")

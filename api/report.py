@@ -9,7 +9,7 @@ escaped; the pages are Jinja2 templates (`api/templates/report/`), autoescaped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from api.db import ApiKey, Audit, AuditRecord, FindingRow
+from api.db import ApiKey, Audit, AuditRecord, FindingRow, utc
 from api.scope import visible_audits, visible_records
 from auditor.engine import mask
 from auditor.findings import Category, Grade
@@ -28,12 +28,14 @@ GRADES = [g.value for g in Grade]
 # Filter value for "not recorded" (a record with no team or worker).
 NOT_RECORDED = "~"
 PAGE_SIZE = 50
+
+
+def pages_for(total: int) -> int:
+    """How many pages of PAGE_SIZE `total` rows take (one, even for none)."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
 TREND_RUNS = 30  # the most recent runs a trend chart shows
-
-
-def when(moment: datetime) -> datetime:
-    """UTC (SQLite hands back naive datetimes; they were stored as UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -176,14 +178,14 @@ def trend(s: Session, key: ApiKey, team: str | None = None, limit: int = TREND_R
         .group_by(Audit.id, Audit.created_at)
         .order_by(Audit.created_at.desc(), Audit.id)
     ).all()
-    return [Point(a, when(at), float(mean), int(n)) for a, at, mean, n in reversed(rows)]
+    return [Point(a, utc(at), float(mean), int(n)) for a, at, mean, n in reversed(rows)]
 
 
 def runs(s: Session, key: ApiKey, page: int) -> tuple[list[tuple[Audit, Stats]], int, int]:
     """One page of the audits this key may read, newest first, each with the statistics of its
     visible records (two grouped queries for the page): (rows, total, the page shown)."""
     total = s.scalar(select(func.count()).select_from(visible_audits(key).subquery())) or 0
-    page = min(page, max(1, -(-total // PAGE_SIZE)))
+    page = min(page, pages_for(total))
     audits = list(
         s.scalars(
             visible_audits(key)
@@ -245,7 +247,7 @@ def record_page(s: Session, key: ApiKey, audit_id: str, filters: RecordFilters) 
             AuditRecord.id.in_(select(FindingRow.audit_record_id).where(FindingRow.category == filters.category))
         )
     total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-    filters.page = min(filters.page, max(1, -(-total // PAGE_SIZE)))  # past the end: the last page
+    filters.page = min(filters.page, pages_for(total))  # past the end: the last page
     counts = (
         select(func.count(FindingRow.id))
         .where(FindingRow.audit_record_id == AuditRecord.id)

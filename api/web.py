@@ -16,7 +16,6 @@ and the same access rules as the API.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import delete, select
@@ -37,9 +37,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import exports, report
-from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now, utc
 from api.feedback import save_feedback, visible_finding
-from api.keys import Role, find_key
+from api.keys import Role, digest, find_key
 from api.scope import visible_audits
 from auditor.findings import Category, Grade
 from auditor.records import RecordType
@@ -49,7 +49,8 @@ SIGN_IN_COOKIE = "auditor_sign_in"
 PREFIX = "/report"
 MAX_FORM_BYTES = 64 * 1024  # a 2,000-character comment percent-encoded can take 18 KB
 MAX_PAGE = 1_000_000
-_STYLESHEET = Path(__file__).resolve().parent / "static" / "report.css"
+# Read once: served to browsers and inlined into every download.
+_STYLESHEET = (Path(__file__).resolve().parent / "static" / "report.css").read_text(encoding="utf-8")
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -82,10 +83,6 @@ def session_hours() -> float:
         return max(0.05, float(os.environ.get("AUDITOR_SESSION_HOURS", "8")))
     except ValueError:
         return 8.0
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -144,6 +141,7 @@ def _group_link(path: str, name: str, **query: Any) -> Any:
 _TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
 _TEMPLATES.globals.update(
     url=_url,
+    page_size=report.PAGE_SIZE,
     category_labels=CATEGORY_LABELS,
     grade_tags=GRADE_TAGS,
     grades=report.GRADES,
@@ -169,21 +167,24 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         html = _TEMPLATES.get_template(f"report/{name}").render(viewer=viewer, versions=state["versions"], **context)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
-    state["report_error"] = lambda status, title, message: render(
-        "error.html", status=status, title=title, message=message
-    )
+    # Under /report an unknown address, a wrong method or a malformed parameter is a page; elsewhere
+    # the answer stays the API's own (its handler for bad parameters, FastAPI's for the rest).
+    api_invalid = app.exception_handlers[RequestValidationError]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-        """Under /report an unknown address or method is a page; elsewhere FastAPI's own answer."""
         if request.url.path.startswith(PREFIX) and error.status_code in (404, 405):
-            return render(
-                "error.html",
-                status=error.status_code,
-                title="Page not found",
-                message=("Check the address, or start from the list of audits."),
-            )
+            message = "Check the address, or start from the list of audits."
+            return render("error.html", status=error.status_code, title="Page not found", message=message)
         return await http_exception_handler(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if request.url.path.startswith(PREFIX):
+            message = "Check the link, or start from the list of audits."
+            return render("error.html", status=400, title="That address is not one the report knows", message=message)
+        answer: Response = await api_invalid(request, error)  # type: ignore[misc]
+        return answer
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_first(_request: Request, error: SignInRequired) -> Response:
@@ -201,8 +202,8 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             raise SignInRequired(wanted)
-        row = s.scalars(select(WebSession).where(WebSession.digest == _digest(token))).first()
-        if row is None or report.when(row.expires_at) <= now():
+        row = s.scalars(select(WebSession).where(WebSession.digest == digest(token))).first()
+        if row is None or utc(row.expires_at) <= now():
             raise SignInRequired(wanted)
         key = s.get(ApiKey, row.key_id)
         if key is None or key.revoked_at is not None or key.role not in (Role.auditor, Role.manager):
@@ -282,13 +283,11 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
                 return render("sign_in.html", status=400, next=wanted, form_token=expected, error=error)
             earlier = request.cookies.get(SESSION_COOKIE)
             if earlier:  # signing in again ends this browser's earlier session
-                s.execute(delete(WebSession).where(WebSession.digest == _digest(earlier)))
+                s.execute(delete(WebSession).where(WebSession.digest == digest(earlier)))
             s.execute(delete(WebSession).where(WebSession.expires_at <= now()))
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             hours = session_hours()
-            s.add(
-                WebSession(digest=_digest(token), key_id=key.id, csrf=csrf, expires_at=now() + timedelta(hours=hours))
-            )
+            s.add(WebSession(digest=digest(token), key_id=key.id, csrf=csrf, expires_at=now() + timedelta(hours=hours)))
             s.add(AccessLog(key_id=key.id, audit_id=None, action="sign_in"))
             s.commit()
         signed_in = RedirectResponse(wanted, status_code=303, headers=PAGE_HEADERS)
@@ -305,7 +304,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             viewer = viewer_of(request, s)
             _check_csrf(viewer, form)
             token = request.cookies.get(SESSION_COOKIE, "")
-            s.execute(delete(WebSession).where(WebSession.digest == _digest(token)))
+            s.execute(delete(WebSession).where(WebSession.digest == digest(token)))
             s.add(AccessLog(key_id=viewer.key.id, audit_id=None, action="sign_out"))
             s.commit()
         response = RedirectResponse(_url(f"{PREFIX}/sign-in", signed_out="true"), status_code=303, headers=PAGE_HEADERS)
@@ -315,7 +314,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
     @app.get(f"{PREFIX}/assets/report.css", include_in_schema=False)
     def stylesheet() -> Response:
         return Response(
-            _STYLESHEET.read_bytes(),
+            _STYLESHEET.encode("utf-8"),
             media_type="text/css; charset=utf-8",
             headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
@@ -336,7 +335,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             runs=found,
             total=total,
             page=page,
-            pages=max(1, -(-total // report.PAGE_SIZE)),
+            pages=report.pages_for(total),
             trend=report.trend_chart(points),
             page_link=Link(PREFIX),
         )
@@ -418,7 +417,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             total=total,
             filters=filters,
             teams=teams,
-            pages=max(1, -(-total // report.PAGE_SIZE)),
+            pages=report.pages_for(total),
             sort_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
             page_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
         )
@@ -494,7 +493,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             versions=state["versions"],
             index=index,
             records=records(),
-            stylesheet=_STYLESHEET.read_text(encoding="utf-8"),
+            stylesheet=_STYLESHEET,
             generated=now(),
             none_link=lambda *_args, **_kwargs: None,
             **context,
@@ -560,7 +559,7 @@ def _overview(s: Session, key: ApiKey, audit: Audit, sort: str) -> dict[str, Any
     teams, sort = report.sort_groups(report.grouped_stats(s, records, "team"), sort)
     return {
         "audit": audit,
-        "created": report.when(audit.created_at),
+        "created": utc(audit.created_at),
         "stats": stats,
         "categories": categories,
         "teams": teams,

@@ -27,14 +27,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright import sync_api as playwright_api  # a dev dependency: missing fails, never skips
 from sqlalchemy.orm import Session
 
 from api.app import create_app, load_samples
 from api.db import make_engine, migrate
 from api.keys import Role, create_key
 from auditor.engine import Auditor
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("AUDITOR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
