@@ -33,7 +33,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from auditor.records import PlanType, Record, RecordType
+from auditor.records import PlanType, Record, RecordType, normalise_key
 
 FIELDS = tuple(Record.model_fields)
 REQUIRED = ("id", "record_type", "text")
@@ -53,8 +53,9 @@ _ALLOWED_VALUES = {"record_type": {t.value for t in RecordType}, "plan_type": {t
 
 
 def normalise(value: object) -> str:
-    """A header or value as profiles compare it: lower case, letters and digits only."""
-    return re.sub(r"[^a-z0-9]+", "", str(value or "").lower())
+    """A header or value as profiles compare it: lower case, letters and digits only (as the
+    record readers compare theirs)."""
+    return normalise_key(str(value or ""))
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -144,11 +145,12 @@ class Profile(BaseModel):
             label = str(header) if header is not None else ""
             kind, name = self.classify(header)
             if kind == "unknown":
+                # Named by its number only: an unknown "header" may be a cell of data (no header row).
                 found.problems.append(
-                    DataQuality(file, 1, index + 1, label, "unknown column (map it or ignore it in the profile)")
+                    DataQuality(file, 1, index + 1, None, "unknown column (map it or ignore it in the profile)")
                 )
             elif kind == "ambiguous":
-                found.problems.append(DataQuality(file, 1, index + 1, label, f"matches the patterns of {name}"))
+                found.problems.append(DataQuality(file, 1, index + 1, None, f"matches the patterns of {name}"))
             elif name is None:
                 found.ignored.append(label)
             elif name in found.fields:
@@ -158,6 +160,13 @@ class Profile(BaseModel):
                 )
             else:
                 found.fields[name] = index
+        if not found.fields and not found.ignored:
+            # Nothing on the row is a header this profile knows: it is most likely the first row
+            # of data (no header row), so its cells are not repeated.
+            found.problems = [
+                DataQuality(file, 1, None, None, "no column the profile knows: is the header row missing?")
+            ]
+            return found
         for name in REQUIRED:
             if name not in found.fields and name not in self.defaults:
                 found.problems.append(DataQuality(file, 1, None, None, f"no column for required field {name!r}"))
@@ -176,7 +185,8 @@ class Profile(BaseModel):
 
 @dataclass(frozen=True)
 class DataQuality:
-    """A problem with the data, located by file, row and column, never quoting a cell."""
+    """A problem with the data, located by file, row and column, never quoting a cell: the only
+    header ever quoted is one the profile recognised (its own vocabulary, not the export's)."""
 
     file: str
     row: int | None

@@ -94,18 +94,18 @@ class Record(BaseModel):
         return text or None
 
 
-def _normalise_key(value: str) -> str:
+def normalise_key(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", value.lower())
 
 
 def _lookup(value: object, synonyms: dict[str, str]) -> object:
     if not isinstance(value, str):
         return value
-    return synonyms.get(_normalise_key(value), value.strip())
+    return synonyms.get(normalise_key(value), value.strip())
 
 
 RECORD_TYPE_SYNONYMS = {
-    _normalise_key(k): v
+    normalise_key(k): v
     for k, v in {
         "plan": "plan",
         "child protection plan": "plan",
@@ -135,7 +135,7 @@ RECORD_TYPE_SYNONYMS = {
 }
 
 PLAN_TYPE_SYNONYMS = {
-    _normalise_key(k): v
+    normalise_key(k): v
     for k, v in {
         "cp": "cp",
         "cpp": "cp",
@@ -164,7 +164,7 @@ PLAN_TYPE_SYNONYMS = {
 # Header names seen in case management exports, Annex A returns and the Standard Safeguarding
 # Dataset, normalised (lower case, letters and digits only) onto the record's fields.
 HEADER_ALIASES: dict[str, str] = {
-    _normalise_key(k): v
+    normalise_key(k): v
     for k, v in {
         "id": "id",
         "record id": "id",
@@ -255,7 +255,7 @@ def map_headers(headers: Iterable[object], file: str) -> dict[int, str]:
     mapping: dict[int, str] = {}
     seen: dict[str, int] = {}
     for index, header in enumerate(headers):
-        field = HEADER_ALIASES.get(_normalise_key(str(header or "")))
+        field = HEADER_ALIASES.get(normalise_key(str(header or "")))
         if field is None:
             continue
         if field in seen:
@@ -369,7 +369,7 @@ def _read_jsonl(path: Path, name: str) -> Iterator[tuple[int, Record]]:
 def _rename(raw: dict[str, Any]) -> dict[str, Any]:
     renamed: dict[str, Any] = {}
     for key, value in raw.items():
-        field = HEADER_ALIASES.get(_normalise_key(str(key)), str(key))
+        field = HEADER_ALIASES.get(normalise_key(str(key)), str(key))
         renamed[field] = value
     return renamed
 

@@ -19,32 +19,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from auditor.profiles import ColumnMap, DataQuality, Profile
-from auditor.records import InputError, Record, _decoded_lines, _describe, _open_text, csv_reader
+from auditor.records import InputError, Record, _decoded_lines, _open_text, build_record, csv_reader
 
 CHUNK_ROWS = 1000
 
 
 @dataclass(frozen=True)
 class Row:
-    """One row of an export: its record, or why it has none (`reason`, naming the field)."""
+    """One row of an export: its record, or the problem that keeps it from being one (located by
+    file, row, record id and field, as the readers of `auditor check` locate theirs)."""
 
     file: str
     row: int  # the spreadsheet's row (header = 1), the JSONL line, or the Parquet row + 1
     record: Record | None = None
-    record_id: str | None = None
-    field: str | None = None
-    reason: str | None = None
+    problem: InputError | None = None
+
+    @property
+    def record_id(self) -> str | None:
+        return self.record.id if self.record is not None else self.problem.record_id if self.problem else None
+
+    @property
+    def field(self) -> str | None:
+        return self.problem.field if self.problem else None
+
+    @property
+    def reason(self) -> str | None:
+        return self.problem.message if self.problem else None
 
     def __str__(self) -> str:
-        where = [self.file, f"row {self.row}"]
-        if self.record_id is not None:
-            where.append(f"record {self.record_id!r}")
-        if self.field is not None:
-            where.append(f"field {self.field!r}")
-        return f"{', '.join(where)}: {self.reason or 'read'}"
+        return str(self.problem) if self.problem else f"{self.file}, row {self.row}: read"
 
 
 class TableError(Exception):
@@ -71,7 +75,7 @@ def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS
     elif suffix in (".jsonl", ".ndjson"):
         rows = _jsonl_rows(path, name, profile)
     elif suffix == ".parquet":
-        rows = _parquet_rows(path, name, profile)
+        rows = _parquet_rows(path, name, profile, chunk_rows)
     else:
         raise TableError(name, "unsupported file type (use .csv, .tsv, .xlsx, .jsonl or .parquet)")
     chunk: list[Row] = []
@@ -93,18 +97,15 @@ def _columns(profile: Profile, headers: Iterable[object], name: str) -> ColumnMa
 
 def _row(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, number: int) -> Row:
     raw = profile.raw_record(cells, columns)
-    record_id = raw.get("id")
-    shown_id = str(record_id).strip() if record_id not in (None, "") else None
     if len(cells) > columns.width:
-        return Row(name, number, record_id=shown_id, reason=f"has {len(cells)} cells; the header has {columns.width}")
-    if "text" not in raw:
-        raw["text"] = ""  # an empty text cell: a record with nothing in it, which the audit says
+        record_id = str(raw["id"]).strip() if raw.get("id") not in (None, "") else None
+        problem = InputError(name, f"has {len(cells)} cells; the header has {columns.width}", number, record_id)
+        return Row(name, number, problem=problem)
+    raw.setdefault("text", "")  # an empty text cell: a record with nothing in it, which the audit says
     try:
-        return Row(name, number, record=Record.model_validate(raw), record_id=shown_id)
-    except ValidationError as error:
-        first = error.errors(include_input=False, include_url=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        return Row(name, number, record_id=shown_id, field=field, reason=_describe(first))
+        return Row(name, number, record=build_record(raw, name, number))
+    except InputError as problem:
+        return Row(name, number, problem=problem)
 
 
 def _csv_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
@@ -161,6 +162,7 @@ def _xlsx_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
 
 
 def _jsonl_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+    known: dict[tuple[str, ...], ColumnMap] = {}
     with _open_text(path, name) as handle:
         try:
             for number, line in _decoded_lines(handle, name):
@@ -169,22 +171,25 @@ def _jsonl_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
                 try:
                     item = json.loads(line)
                 except (json.JSONDecodeError, RecursionError):
-                    yield Row(name, number, reason="is not valid JSON")
+                    yield Row(name, number, problem=InputError(name, "is not valid JSON", number))
                     continue
                 if not isinstance(item, dict):
-                    yield Row(name, number, reason="is not a JSON object")
+                    yield Row(name, number, problem=InputError(name, "is not a JSON object", number))
                     continue
-                # Each line names its own keys: they are a header row of their own.
-                columns = profile.map_columns(list(item), name)
+                # Each line names its own keys: they are a header row of their own (mapped once for
+                # each set of keys: an export's lines almost always share one).
+                keys = tuple(item)
+                columns = known.get(keys) or known.setdefault(keys, profile.map_columns(list(keys), name))
                 if columns.problems:
-                    yield Row(name, number, reason="; ".join(p.problem for p in columns.problems))
+                    reason = "; ".join(p.problem for p in columns.problems)
+                    yield Row(name, number, problem=InputError(name, reason, number))
                     continue
                 yield _row(profile, columns, list(item.values()), name, number)
         except InputError as error:  # undecodable bytes
             raise TableError(name, f"row {error.row}: {error.message}") from None
 
 
-def _parquet_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
+def _parquet_rows(path: Path, name: str, profile: Profile, chunk_rows: int) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     try:
@@ -195,7 +200,7 @@ def _parquet_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
     columns = _columns(profile, headers, name)
     wanted = sorted(columns.fields.values())
     number = 1
-    for batch in parquet.iter_batches(batch_size=CHUNK_ROWS, columns=[headers[i] for i in wanted]):
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=[headers[i] for i in wanted]):
         values = {i: batch.column(n).to_pylist() for n, i in enumerate(wanted)}
         for position in range(batch.num_rows):
             number += 1

@@ -79,7 +79,7 @@ def test_a_header_rows_problems_name_the_file_the_row_and_the_column() -> None:
     columns = load_profile("generic").map_columns(headers, "export.csv")
     problems = [str(p) for p in columns.problems]
     assert problems == [
-        "export.csv, row 1, column 3 ('Shoe size'): unknown column (map it or ignore it in the profile)",
+        "export.csv, row 1, column 3: unknown column (map it or ignore it in the profile)",
         "export.csv, row 1, column 5 ('Note'): a second column for 'text' (first: column 4)",
     ]
     missing = load_profile("generic").map_columns(["Record ID", "Team"], "export.csv")

@@ -91,7 +91,7 @@ def test_a_header_row_the_profile_cannot_account_for_stops_the_file_naming_every
         _rows(path)
     problems = [str(p) for p in raised.value.problems]
     assert problems == [
-        f"{path}, row 1, column 2 ('Shoe size'): unknown column (map it or ignore it in the profile)",
+        f"{path}, row 1, column 2: unknown column (map it or ignore it in the profile)",
         f"{path}, row 1, column 4 ('Notes'): a second column for 'text' (first: column 3)",
         f"{path}, row 1: no column for required field 'record_type'",
     ]
@@ -139,3 +139,17 @@ def test_files_that_cannot_be_read_say_so(tmp_path: Path) -> None:
             path.write_bytes(content)
         with pytest.raises(TableError, match=message):
             _rows(path)
+
+
+def test_a_file_without_a_header_row_is_refused_without_repeating_its_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(f"N-1,{SECRET},14.03.21\nN-2,fine,15.03.21\n", encoding="utf-8")
+    with pytest.raises(TableError) as raised:
+        _rows(path)
+    assert [p.problem for p in raised.value.problems] == ["no column the profile knows: is the header row missing?"]
+    assert SECRET not in str(raised.value) and "N-1" not in str(raised.value)
+    # A cell that happens to be a known header ("Case note") does not let the others be quoted.
+    path.write_text(f"N-1,Case note,{SECRET}\n", encoding="utf-8")
+    with pytest.raises(TableError) as raised:
+        _rows(path)
+    assert SECRET not in str(raised.value) and "column 3: unknown column" in str(raised.value)
