@@ -25,7 +25,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -51,11 +50,11 @@ from api.db import (
 )
 from api.feedback import save_feedback, visible_finding
 from api.jobs import Worker, progress, unfinished
-from api.keys import Role, create_key, find_key, revoke_key
+from api.keys import READERS, Role, create_key, find_key, revoke_key
 from api.metrics import Metrics, MetricsMiddleware
-from api.scope import visible_audits, visible_records
+from api.scope import audit_error, find_audit, visible_audits, visible_records
 from api.scoring import Scoring, ScoringPool, ScoringUnavailable
-from api.web import add_report
+from api.web import TEMPLATES, add_report
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult, summarise, summary
@@ -202,7 +201,7 @@ def create_app(
         return _key_of(s, credentials)
 
     def reader(key: Annotated[ApiKey, Depends(caller)]) -> ApiKey:
-        if key.role not in (Role.auditor, Role.manager):
+        if key.role not in READERS:
             raise ApiError(403, "forbidden", "this key may not read audits")
         return key
 
@@ -441,11 +440,9 @@ def create_app(
         return {"items": [_record_body(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
     def _one_audit(s: Session, key: ApiKey, audit_id: str, action: str = "read_audit") -> Audit:
-        found: Audit | None = s.scalars(visible_audits(key).where(Audit.id == audit_id)).first()
+        found = find_audit(s, key, audit_id, action)
         if found is None:
             raise ApiError(404, "not_found", "no such audit, or none of it is yours to read")
-        s.add(AccessLog(key_id=key.id, audit_id=audit_id, action=action))
-        s.commit()
         return found
 
     return app
@@ -701,8 +698,7 @@ def _audit_body(
             if audit.status != "done"
             else None
         ),
-        # The failing record may be another team's: a manager is told only that the job failed.
-        "error": audit.error if key.role != Role.manager or audit.error is None else "a record could not be scored",
+        "error": audit_error(audit, key),
         **counted,
         "versions": audit.versions,
         "links": {"self": f"/v1/audits/{audit.id}", "records": f"/v1/audits/{audit.id}/records"},
@@ -710,9 +706,6 @@ def _audit_body(
     if with_records:
         body["results"] = results
     return body
-
-
-_TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
 
 
 def _docs_page(schema: dict[str, Any]) -> str:
@@ -740,7 +733,7 @@ def _docs_page(schema: dict[str, Any]) -> str:
                 }
             )
     info = schema.get("info", {})
-    return _TEMPLATES.get_template("docs.html").render(
+    return TEMPLATES.get_template("docs.html").render(
         title=info.get("title", ""),
         version=info.get("version", ""),
         description=info.get("description", ""),

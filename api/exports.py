@@ -82,6 +82,10 @@ def _export_rows(s: Session, key: ApiKey, audit_id: str) -> Iterator[list[object
             yield [spreadsheet_safe(v) for v in head + cells]
 
 
+# Case records: never kept by a browser's or a proxy's cache, never sniffed as another type.
+_DOWNLOAD = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
 def csv_response(s: Session, key: ApiKey, audit_id: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -90,7 +94,7 @@ def csv_response(s: Session, key: ApiKey, audit_id: str) -> Response:
     return Response(
         out.getvalue().encode("utf-8-sig"),  # with a BOM, so that Excel reads UTF-8
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.csv"'},
+        headers={**_DOWNLOAD, "Content-Disposition": f'attachment; filename="audit-{audit_id}.csv"'},
     )
 
 
@@ -107,5 +111,5 @@ def xlsx_response(s: Session, key: ApiKey, audit_id: str) -> Response:
     return Response(
         out.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.xlsx"'},
+        headers={**_DOWNLOAD, "Content-Disposition": f'attachment; filename="audit-{audit_id}.xlsx"'},
     )

@@ -21,6 +21,9 @@ class Role(StrEnum):
     admin = "admin"  # manages keys
 
 
+READERS = frozenset({Role.auditor, Role.manager})  # the roles that read audits
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 

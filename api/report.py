@@ -20,7 +20,6 @@ from sqlalchemy.sql import Select
 
 from api.db import ApiKey, Audit, AuditRecord, FindingRow, utc
 from api.scope import visible_audits, visible_records
-from auditor.engine import mask
 from auditor.findings import Category, Grade
 from auditor.personal_data import find_personal_data
 
@@ -84,7 +83,7 @@ def scoped_records(key: ApiKey, audit_id: str, team: str | None = None, worker: 
 
 def totals(s: Session, records: Select[Any]) -> tuple[Stats, dict[str, int]]:
     """The group's statistics, and its findings by category (every category, most found first)."""
-    grouped = grouped_stats(s, records, None)
+    grouped = grouped_stats(s, records, None, count_findings=False)
     stats = grouped[0] if grouped else Stats(None)
     sub = records.subquery()
     counted = dict(
@@ -95,24 +94,28 @@ def totals(s: Session, records: Select[Any]) -> tuple[Stats, dict[str, int]]:
         ).all()  # type: ignore[arg-type]
     )
     categories = {c.value: int(counted.get(c.value, 0)) for c in Category}
+    stats.findings = sum(categories.values())
     ordered = dict(sorted(categories.items(), key=lambda item: (-item[1], list(categories).index(item[0]))))
     return stats, ordered
 
 
-def grouped_stats(s: Session, records: Select[Any], by: str | None) -> list[Stats]:
-    """Statistics per value of `by` ("team" or "worker"; None: one group of all the records)."""
+def grouped_stats(s: Session, records: Select[Any], by: str | None, count_findings: bool = True) -> list[Stats]:
+    """Statistics per value of `by` ("team", "worker" or "audit_id"; None: one group of all the
+    records), with their findings counted unless `count_findings` is off (the caller counts them)."""
     sub = records.subquery()
     column = sub.c[by] if by else None
     keys = [column] if column is not None else []
     grade_counts = [func.sum(case((sub.c.grade == g, 1), else_=0)) for g in GRADES]
     rows = s.execute(select(*keys, func.count(), func.avg(sub.c.score), *grade_counts).group_by(*keys)).all()
-    found = s.execute(
-        select(*keys, func.count(FindingRow.id))
-        .select_from(sub)
-        .join(FindingRow, FindingRow.audit_record_id == sub.c.id)
-        .group_by(*keys)
-    ).all()
-    findings = {tuple(row[:-1]): int(row[-1]) for row in found}
+    findings: dict[tuple[Any, ...], int] = {}
+    if count_findings:
+        found = s.execute(
+            select(*keys, func.count(FindingRow.id))
+            .select_from(sub)
+            .join(FindingRow, FindingRow.audit_record_id == sub.c.id)
+            .group_by(*keys)
+        ).all()
+        findings = {tuple(row[:-1]): int(row[-1]) for row in found}
     out = []
     for row in rows:
         name = row[0] if keys else None
@@ -134,18 +137,22 @@ def grouped_stats(s: Session, records: Select[Any], by: str | None) -> list[Stat
 GROUP_SORTS = {
     "name": lambda g: (g.name is None, (g.name or "").casefold()),
     "records": lambda g: (g.records, (g.name or "").casefold()),
-    "score": lambda g: (g.mean if g.mean is not None else 101.0, (g.name or "").casefold()),
+    "score": lambda g: (g.mean if g.mean is not None else 0.0, (g.name or "").casefold()),
     "attention": lambda g: (g.needing_attention, (g.name or "").casefold()),
     "findings": lambda g: (g.findings, (g.name or "").casefold()),
 }
 
 
 def sort_groups(groups: list[Stats], sort: str) -> tuple[list[Stats], str]:
-    """Groups sorted by `sort` (a key of GROUP_SORTS, "-" first for descending); unknown: by name."""
+    """Groups sorted by `sort` (a key of GROUP_SORTS, "-" first for descending; unknown: by name).
+    Unscored groups come last by score either way, as unscored records do."""
     name = sort.lstrip("-")
     if name not in GROUP_SORTS:
         sort, name = "name", "name"
-    return sorted(groups, key=GROUP_SORTS[name], reverse=sort.startswith("-")), sort
+    ordered = sorted(groups, key=GROUP_SORTS[name], reverse=sort.startswith("-"))
+    if name == "score":
+        ordered = [g for g in ordered if g.mean is not None] + [g for g in ordered if g.mean is None]
+    return ordered, sort
 
 
 @dataclass
@@ -288,16 +295,6 @@ def hidden_spans(text: str, findings: list[FindingRow]) -> list[tuple[int, int]]
     spans = [(p.start, p.end) for p in find_personal_data(text)]
     spans += [(f.start, f.end) for f in findings if f.category == Category.possible_personal_data.value]
     return spans
-
-
-def masked(text: str, hidden: list[tuple[int, int]]) -> str:
-    """The text with the letters and digits of every hidden span replaced by '*'."""
-    chars = list(text)
-    for start, end in hidden:
-        start, end = max(0, start), min(len(chars), end)
-        if start < end:
-            chars[start:end] = mask("".join(chars[start:end]))
-    return "".join(chars)
 
 
 def marks_of(text: str, findings: list[FindingRow]) -> list[Mark]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from api.db import ApiKey, Audit, AuditRecord, KeyTeam
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, KeyTeam
 from api.keys import Role
 
 
@@ -28,3 +29,20 @@ def visible_audits(key: ApiKey) -> Select[Any]:
     if key.role == Role.manager:
         query = query.where(exists().where(AuditRecord.audit_id == Audit.id, AuditRecord.team.in_(_teams_of(key))))
     return query
+
+
+def find_audit(s: Session, key: ApiKey, audit_id: str, action: str) -> Audit | None:
+    """The audit, if this key may read any of it; the read is written to the access log."""
+    found: Audit | None = s.scalars(visible_audits(key).where(Audit.id == audit_id)).first()
+    if found is not None:
+        s.add(AccessLog(key_id=key.id, audit_id=found.id, action=action))
+        s.commit()
+    return found
+
+
+def audit_error(audit: Audit, key: ApiKey) -> str | None:
+    """Why a job failed, as this key may read it: the failing record may be another team's, so a
+    manager is told only that a record could not be scored."""
+    if audit.error is None or key.role != Role.manager:
+        return audit.error
+    return "a record could not be scored"

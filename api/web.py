@@ -39,8 +39,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import exports, report
 from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now, utc
 from api.feedback import save_feedback, visible_finding
-from api.keys import Role, digest, find_key
-from api.scope import visible_audits
+from api.keys import READERS, digest, find_key
+from api.scope import audit_error, find_audit
+from auditor.engine import mask_spans
 from auditor.findings import Category, Grade
 from auditor.records import RecordType
 
@@ -138,10 +139,13 @@ def _group_link(path: str, name: str, **query: Any) -> Any:
     return lambda group: _url(path, **query, **{name: group.value})
 
 
-_TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
-_TEMPLATES.globals.update(
+# The service's one template environment (the report's pages and the API reference), autoescaped:
+# record text is untrusted.
+TEMPLATES = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
+TEMPLATES.globals.update(
     url=_url,
     page_size=report.PAGE_SIZE,
+    not_recorded=report.NOT_RECORDED,
     category_labels=CATEGORY_LABELS,
     grade_tags=GRADE_TAGS,
     grades=report.GRADES,
@@ -155,16 +159,16 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-_TEMPLATES.filters["score"] = _score
-_TEMPLATES.globals["marked_text"] = report.marked_text
-_TEMPLATES.filters["segment"] = lambda value: quote(str(value), safe="")  # one path segment
+TEMPLATES.filters["score"] = _score
+TEMPLATES.globals["marked_text"] = report.marked_text
+TEMPLATES.filters["segment"] = lambda value: quote(str(value), safe="")  # one path segment
 
 
 def add_report(app: FastAPI, state: dict[str, Any]) -> None:
     """The report's pages on `app`; `state` is the service's (its sessions, engine and versions)."""
 
     def render(name: str, status: int = 200, viewer: Viewer | None = None, **context: Any) -> HTMLResponse:
-        html = _TEMPLATES.get_template(f"report/{name}").render(viewer=viewer, versions=state["versions"], **context)
+        html = TEMPLATES.get_template(f"report/{name}").render(viewer=viewer, versions=state["versions"], **context)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     # Under /report an unknown address, a wrong method or a malformed parameter is a page; elsewhere
@@ -206,7 +210,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         if row is None or utc(row.expires_at) <= now():
             raise SignInRequired(wanted)
         key = s.get(ApiKey, row.key_id)
-        if key is None or key.revoked_at is not None or key.role not in (Role.auditor, Role.manager):
+        if key is None or key.revoked_at is not None or key.role not in READERS:
             raise SignInRequired(wanted)
         return Viewer(key, sorted(t.team for t in key.teams), row.csrf)
 
@@ -232,10 +236,9 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         s.commit()
 
     def audit_of(s: Session, viewer: Viewer, audit_id: str, action: str) -> Audit:
-        found: Audit | None = s.scalars(visible_audits(viewer.key).where(Audit.id == audit_id)).first()
+        found = find_audit(s, viewer.key, audit_id, action)
         if found is None:
             raise PageError(404, "Audit not found", "There is no such audit, or none of its records is yours to read.")
-        log(s, viewer, audit_id, action)
         return found
 
     # Signing in and out.
@@ -277,7 +280,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
                 error = "Enter your API key"
             elif key is None:
                 error = "That key is not recognised, or it has been revoked"
-            elif key.role not in (Role.auditor, Role.manager):
+            elif key.role not in READERS:
                 error = "That key manages keys and cannot read audits; sign in with an auditor's or manager's key"
             if error is not None or key is None:
                 return render("sign_in.html", status=400, next=wanted, form_token=expected, error=error)
@@ -333,7 +336,6 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             "runs.html",
             viewer=viewer,
             runs=found,
-            total=total,
             page=page,
             pages=report.pages_for(total),
             trend=report.trend_chart(points),
@@ -352,6 +354,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             viewer=viewer,
             sort_link=Link(base),
             team_link=_group_link(f"{base}/team", "team"),
+            error=audit_error(audit, viewer.key),
             **context,
         )
 
@@ -418,8 +421,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             filters=filters,
             teams=teams,
             pages=report.pages_for(total),
-            sort_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
-            page_link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
+            link=Link(f"{PREFIX}/audits/{audit.id}/records", **filters.query()),
         )
 
     @app.get(PREFIX + "/audits/{audit_id}/records/{record_id:path}", include_in_schema=False)
@@ -488,14 +490,13 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
                 for row in s.scalars(query.execution_options(yield_per=100)):
                     yield _record_view(s, viewer.key, row, with_opinions=False)
 
-        chunks = _TEMPLATES.get_template("report/download.html").generate(
+        chunks = TEMPLATES.get_template("report/download.html").generate(
             viewer=viewer,
             versions=state["versions"],
             index=index,
             records=records(),
             stylesheet=_STYLESHEET,
             generated=now(),
-            none_link=lambda *_args, **_kwargs: None,
             **context,
         )
         headers = {**DOWNLOAD_HEADERS, "Content-Disposition": f'attachment; filename="audit-{audit.id}.html"'}
@@ -510,9 +511,7 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
         with state["sessions"]() as s:
             viewer = viewer_of(request, s)
             audit = audit_of(s, viewer, audit_id, f"export_{kind}")
-            response = exporter(s, viewer.key, audit.id)
-        response.headers.update({"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
-        return response
+            return exporter(s, viewer.key, audit.id)
 
 
 def _buffered(chunks: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
@@ -570,7 +569,7 @@ def _overview(s: Session, key: ApiKey, audit: Audit, sort: str) -> dict[str, Any
 
 def _record_view(s: Session, key: ApiKey, row: AuditRecord, with_opinions: bool = True) -> dict[str, Any]:
     findings = list(row.findings)
-    text = report.masked(row.text, report.hidden_spans(row.text, findings))
+    text = mask_spans(row.text, 0, report.hidden_spans(row.text, findings))
     marks = report.marks_of(text, findings)
     opinions: dict[int, Feedback] = {}
     if with_opinions and findings:

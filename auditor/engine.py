@@ -165,6 +165,12 @@ def _fill(template: str, values: dict[str, str]) -> str:
 def _masked(words: str, offset: int, hidden: list[tuple[int, int]], category: Category) -> str:
     if category is Category.possible_personal_data:
         return mask(words)
+    return mask_spans(words, offset, hidden)
+
+
+def mask_spans(words: str, offset: int, hidden: list[tuple[int, int]]) -> str:
+    """`words` (which start at `offset` in their text) with the letters and digits inside any of
+    the `hidden` spans of that text replaced by '*'."""
     end = offset + len(words)
     if not any(s < end and offset < e for s, e in hidden):
         return words

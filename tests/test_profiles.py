@@ -134,7 +134,11 @@ def test_a_row_becomes_a_record_with_synonyms_and_defaults() -> None:
             "note is not one of",
         ),
         ("name: x\ndescription: a profile here\ncolumns: {id: [a]}\n", None, "required field(s): record_type, text"),
-        ("name: x\ndescription: a profile here\ncolumns: {id: ['*'], record_type: [b], text: [c]}\n", "columns", ""),
+        (
+            "name: x\ndescription: a profile here\ncolumns: {id: ['*'], record_type: [b], text: [c]}\n",
+            "columns",
+            "each pattern needs letters or digits",
+        ),
         ("- just\n- a list\n", None, "must be a mapping"),
         ("name: [unclosed\n", None, "cannot be read as YAML"),
     ],

@@ -1070,3 +1070,30 @@ def test_records_page_fifty_at_a_time_and_keep_their_filters(site: Site, auditor
     second = records_table(auditor_browser.get(following).text)
     ids = [row[0] for row in rows + second]
     assert ids == sorted((r["id"] for r in batch), reverse=True)
+
+
+def test_the_audits_page_costs_the_same_queries_however_many_runs_it_shows(site: Site) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    browser = site.sign_in(site.key(Role.auditor))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def cost() -> int:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            assert browser.get("/report").status_code == 200
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        return len(statements)
+
+    before = cost()
+    assert before > 0  # the listener sees the page's statements
+    for n in range(3):
+        batch = [{"id": f"Q-{n}", "record_type": "case_note", "team": "Queries", "text": "SW visited."}]
+        assert site.api.post("/v1/audits", json={"records": batch}, headers=site.auditor.bearer).status_code == 201
+    assert cost() == before  # grouped queries, not a few per run

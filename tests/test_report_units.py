@@ -7,8 +7,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from api.db import FindingRow
-from api.report import GRADES, Mark, Point, Stats, grade_chart, marked_text, masked, sort_groups, trend_chart
+from api.report import GRADES, Mark, Point, Stats, grade_chart, marked_text, sort_groups, trend_chart
 from api.web import _safe_next
+from auditor.engine import mask_spans
 
 
 def _Row(start: int, end: int, id: int = 0) -> FindingRow:
@@ -75,9 +76,10 @@ def test_a_span_beyond_the_text_is_cut_at_its_end() -> None:
 
 def test_masking_hides_letters_and_digits_only_inside_the_spans() -> None:
     text = "Call Mum on 07700 900123 today."
-    assert masked(text, [(12, 24)]) == "Call Mum on ***** ****** today."
-    assert masked(text, [(12, 24), (20, 40)]) == "Call Mum on ***** ****** *****."
-    assert masked(text, []) == text
+    assert mask_spans(text, 0, [(12, 24)]) == "Call Mum on ***** ****** today."
+    assert mask_spans(text, 0, [(12, 24), (20, 40)]) == "Call Mum on ***** ****** *****."
+    assert mask_spans(text, 0, []) == text
+    assert mask_spans(text[12:], 12, [(12, 17)]) == "***** 900123 today."  # words that start later
 
 
 def test_grade_chart_bars_are_in_scale_and_in_grade_order() -> None:
@@ -103,13 +105,23 @@ def test_trend_chart_puts_higher_scores_higher_and_runs_in_time_order() -> None:
 
 
 def test_groups_sort_by_any_column_either_way_and_unknown_falls_back_to_name() -> None:
-    groups = [Stats("b", records=3, mean=70.0, findings=4), Stats("a", records=5, mean=40.0, findings=9)]
-    groups.append(Stats(None, records=1, mean=None, findings=0))
-    assert [g.name for g in sort_groups(groups, "name")[0]] == ["a", "b", None]
-    assert [g.name for g in sort_groups(groups, "-records")[0]] == ["a", "b", None]
-    assert [g.name for g in sort_groups(groups, "score")[0]] == ["a", "b", None]  # unscored last
-    assert [g.name for g in sort_groups(groups, "-findings")[0]] == ["a", "b", None]
-    assert sort_groups(groups, "bogus")[1] == "name"
+    groups = [
+        Stats("a", records=3, mean=70.0, findings=9),
+        Stats("b", records=5, mean=40.0, findings=4),
+        Stats("c", records=1, mean=55.0, findings=6),
+        Stats(None, records=2, mean=None, findings=0),
+    ]
+
+    def order(sort: str) -> list[str | None]:
+        return [g.name for g in sort_groups(groups, sort)[0]]
+
+    assert order("name") == ["a", "b", "c", None]
+    assert order("-name") == [None, "c", "b", "a"]
+    assert order("-records") == ["b", "a", None, "c"]
+    assert order("score") == ["b", "c", "a", None]  # unscored last either way
+    assert order("-score") == ["a", "c", "b", None]
+    assert order("findings") == [None, "b", "c", "a"]
+    assert sort_groups(groups, "bogus") == (sort_groups(groups, "name")[0], "name")
 
 
 def test_sign_in_sends_a_browser_only_to_report_pages_of_this_service() -> None:
