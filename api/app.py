@@ -58,7 +58,7 @@ from api.web import TEMPLATES, add_report
 from auditor import __version__
 from auditor.engine import Auditor
 from auditor.findings import RecordResult, summarise, summary
-from auditor.records import Record
+from auditor.records import Record, nul_field
 from auditor.rulebook import Rule
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -66,9 +66,6 @@ MAX_RECORDS = 5_000
 MAX_OFFSET = 1_000_000_000  # paging beyond this is a mistake; databases' integers end at 2**63
 MAX_ID = 2**31 - 1  # the ids are 32-bit integer columns on PostgreSQL
 logger = logging.getLogger("uvicorn.error")  # uvicorn configures it; no record text is ever logged
-
-
-_TEXT_FIELDS = ("id", "text", "child_id", "team", "worker", "la_code")
 
 
 class ApiError(Exception):
@@ -105,7 +102,7 @@ def create_app(
         state["engine"] = engine
         state["sessions"] = sessionmaker(engine, expire_on_commit=False)
         state["auditor"] = auditor or Auditor()
-        state["versions"] = _versions(state["auditor"])
+        state["versions"] = state["auditor"].versions()
         state["sync_limit"] = sync_limit if sync_limit is not None else int(os.environ.get("AUDITOR_SYNC_LIMIT", "100"))
         pool = ScoringPool(scorers) if scorers else None
         if pool is not None:
@@ -580,7 +577,7 @@ def load_samples(engine: Any, auditor: Auditor, path: Path) -> tuple[str, bool]:
         _plain, owner = create_key(s, Role.auditor, "sample records loader")
         revoke_key(s, owner.id)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        audit, _results = score_and_store(s, auditor, _versions(auditor), records, owner.id, SAMPLES_KEY, digest)
+        audit, _results = score_and_store(s, auditor, auditor.versions(), records, owner.id, SAMPLES_KEY, digest)
         return audit.id, True
 
 
@@ -618,7 +615,7 @@ def _parse_batch(body: bytes) -> list[Record]:
                 field = ".".join(str(part) for part in problem["loc"]) or None
                 errors.append({"index": position, "record_id": name, "field": field, "error": problem["msg"]})
             continue
-        nul = next((f for f in _TEXT_FIELDS if "\x00" in (getattr(record, f) or "")), None)
+        nul = nul_field(record)
         if nul is not None:
             errors.append(
                 {"index": position, "record_id": record.id, "field": nul, "error": "contains a NUL character"}
@@ -693,6 +690,7 @@ def _audit_body(
         "id": audit.id,
         "created_at": _iso(audit.created_at),
         "status": audit.status,
+        "label": audit.label,  # a batch run's audit: which run and council; None for the API's own
         "progress": (
             progress(s, visible_records(key).where(AuditRecord.audit_id == audit.id))
             if audit.status != "done"
@@ -800,12 +798,3 @@ def _rule(rule: Rule, feedback: dict[str, int] | None = None) -> dict[str, Any]:
     """The rule's catalogue entry (as `auditor rules --format json` gives it), with how
     practitioners judged its findings."""
     return {**rule.catalogue(), "feedback": feedback or {"agree": 0, "disagree": 0}}
-
-
-def _versions(auditor: Auditor) -> dict[str, str]:
-    models = auditor.models
-    return {
-        "auditor": __version__,
-        "rules": auditor.rules.version(),
-        "model": models.version if models is not None else "off",
-    }

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -137,6 +138,7 @@ class Audit(Base):
     record_count: Mapped[int] = mapped_column(Integer)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a batch run's audit: its council
 
 
 class AuditRecord(Base):
@@ -224,6 +226,100 @@ class AccessLog(Base):
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
     audit_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     action: Mapped[str] = mapped_column(String(40))
+
+
+class BatchRun(Base):
+    """One run of `auditor batch`: what it read, how far it got (its checkpoint: every row of the
+    inputs before `file_index`, and the first `rows_done` rows of that one, are stored), and what it
+    counted. A run killed part way is resumed from its checkpoint by the next run over the same
+    inputs (`fingerprint`)."""
+
+    __tablename__ = "batch_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed or abandoned
+    profile: Mapped[str] = mapped_column(String(200))
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    chunk_rows: Mapped[int] = mapped_column(Integer)
+    versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    file_index: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    timings: Mapped[dict[str, float]] = mapped_column(JSON)
+    resumed: Mapped[int] = mapped_column(Integer, default=0)  # how many times
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class BatchRunAudit(Base):
+    """A run's audit for one council (`la_code`; "" when the records do not say)."""
+
+    __tablename__ = "batch_run_audits"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    audit_id: Mapped[str] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"))
+
+
+class Quarantined(Base):
+    """A row a run could not score, and why: located by file, row, record id and field, never by
+    its content."""
+
+    __tablename__ = "batch_quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), index=True)
+    file: Mapped[str] = mapped_column(String(500))
+    row: Mapped[int] = mapped_column(Integer)
+    record_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    field: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reason: Mapped[str] = mapped_column(String(300))
+
+
+class RecordState(Base):
+    """What the batch last knew of a record (by council and id): its content's hash and the
+    versions it was scored with, its latest scored row, and the last run that read it."""
+
+    __tablename__ = "record_state"
+
+    la_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    versions_digest: Mapped[str] = mapped_column(String(64))
+    audit_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_records.id", ondelete="SET NULL"), nullable=True
+    )
+    scored_run: Mapped[str] = mapped_column(String(36))
+    last_seen_run: Mapped[str] = mapped_column(String(36))
+
+
+class RecordHistory(Base):
+    """Each version of a record the batch scored: new, changed, or rescored under new rules."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index("ix_record_history_record", "la_code", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_code: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    change: Mapped[str] = mapped_column(String(10))
+    audit_record_id: Mapped[int] = mapped_column(ForeignKey("audit_records.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class BatchLease(Base):
+    """One row: which batch process may write (`holder`), and when it last said it was alive."""
+
+    __tablename__ = "batch_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 # The rows a scored (or queued) record is stored as: the service and the job worker insert them

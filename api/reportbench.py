@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from api.app import _versions, create_app, score_and_store
+from api.app import create_app, score_and_store
 from api.db import make_engine, migrate
 from api.keys import Role, create_key
 from auditor.engine import Auditor
@@ -130,8 +130,8 @@ def main() -> None:
         with Session(engine) as s:
             plain, owner = create_key(s, Role.auditor, "report bench")
             s.commit()
-            score_and_store(s, replay, _versions(auditor), samples, owner.id, None, "small")
-            audit, _results = score_and_store(s, replay, _versions(auditor), copies, owner.id, None, "large")
+            score_and_store(s, replay, auditor.versions(), samples, owner.id, None, "small")
+            audit, _results = score_and_store(s, replay, auditor.versions(), copies, owner.id, None, "large")
             audit_id = audit.id
         with TestClient(create_app(url, auditor=auditor)) as client:
             form = client.get("/report/sign-in").text

@@ -19,7 +19,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 import typer
 
 from auditor import __version__
+from auditor.files import atomic_text
 from auditor.findings import Grade, RecordResult, summarise
 from auditor.records import InputError, Record, read_batch
 from auditor.rulebook import RuleBook, RuleFileError
@@ -194,7 +194,7 @@ def _write(
 ) -> None:
     try:
         if output is not None:
-            with _atomic(output) as handle:
+            with atomic_text(output) as handle:
                 writer(handle, results, rules)
         elif output_format is OutputFormat.jsonl:
             progress.streaming = True
@@ -252,20 +252,6 @@ def _audited(auditor: Any, batch: list[tuple[str, int, Record]], size: int = 64)
                     ) from None
             raise _RecordFailed("internal error in a batch") from None
         yield from results
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[TextIO]:
-    """Write to a temporary file beside `path` and rename it into place only on success."""
-    directory = path.parent if str(path.parent) else Path(".")
-    descriptor, partial = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,6 +499,189 @@ def serve(
     # the query string, which uvicorn's access log prints.
     service = create_app(url, auditor=auditor, scorers=workers, access_log=access_log)
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    json = "json"
+    bar = "bar"
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(metavar="INPUT...", help="CSV, TSV, XLSX, JSONL or Parquet exports, read in order."),
+    ],
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Column-mapping profile: a shipped one's name, or a YAML file.")
+    ] = "generic",
+    workers: Annotated[int, typer.Option(help="Scoring processes (one per core is usual).")] = 1,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", help="Rows per checkpoint (each chunk is stored in one transaction).")
+    ] = 1000,
+    rescore_all: Annotated[
+        bool, typer.Option("--rescore-all", help="Score every record, changed or not (a new run's audits hold all).")
+    ] = False,
+    summary_file: Annotated[Path | None, typer.Option("--summary", help="Write the run's summary here (JSON).")] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="Write the run's records, findings and quarantine under this folder."),
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the run's HTML report to this file.")] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log", help="Progress: a bar on a terminal and JSON lines otherwise (auto).")
+    ] = LogFormat.auto,
+) -> None:
+    """Score whole exports into the service's database: only new and changed records are scored,
+    a killed run resumes where it stopped, and malformed rows are quarantined with their reason.
+    Exit status: 0 done; 4 done, with rows quarantined; 2 unreadable input or a run that stopped
+    on a malformed file; 5 another batch run is in progress; 130 interrupted (run it again to resume)."""
+    from auditor.batch import EXIT_BUSY, BatchBusy, LeaseLost, run_batch
+    from auditor.batchlog import JsonLog, ProgressBar
+    from auditor.engine import Auditor
+    from auditor.profiles import ProfileError, load_profile
+    from auditor.tables import TableError
+
+    if workers < 1:
+        _fail("--workers must be at least 1")
+    if chunk_rows < 1:
+        _fail("--chunk-rows must be at least 1")
+    try:
+        chosen = load_profile(profile)
+    except ProfileError as exc:
+        _fail(str(exc))
+    scorer: Any = Auditor(nlp=_pipeline(), models=_models(False))
+    versions = scorer.versions()
+    pool = None
+    if workers > 1:
+        from api.scoring import ScoringPool
+
+        pool = scorer = ScoringPool(workers)
+        pool.start()
+    bar = log_format is LogFormat.bar or (log_format is LogFormat.auto and sys.stderr.isatty())
+    reporter: Any = ProgressBar() if bar else JsonLog()
+    try:
+        with _database() as engine:
+            try:
+                if bar:
+                    with reporter:
+                        result = run_batch(
+                            engine,
+                            scorer,
+                            versions,
+                            inputs,
+                            chosen,
+                            chunk_rows=chunk_rows,
+                            rescore_all=rescore_all,
+                            reporter=reporter,
+                        )
+                else:
+                    result = run_batch(
+                        engine,
+                        scorer,
+                        versions,
+                        inputs,
+                        chosen,
+                        chunk_rows=chunk_rows,
+                        rescore_all=rescore_all,
+                        reporter=reporter,
+                    )
+            except TableError as exc:
+                _fail(f"{exc}\nnothing was written")
+            except BatchBusy as exc:
+                _fail(str(exc), EXIT_BUSY)
+            except LeaseLost as exc:
+                _fail(str(exc), EXIT_BUSY)
+            except KeyboardInterrupt:
+                typer.echo(
+                    "auditor: interrupted; every chunk stored so far is kept: run the same command again to resume",
+                    err=True,
+                )
+                raise typer.Exit(130) from None
+            _run_outputs(engine, result.run_id, summary_file, parquet, report)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    raise typer.Exit(result.exit_status)
+
+
+def _run_outputs(
+    engine: Any, run_id: str, summary_file: Path | None, parquet: Path | None, report: Path | None
+) -> None:
+    """Print the run's summary, and write the files asked for; exit 2 naming one that cannot be."""
+    from auditor.batchout import summary, summary_lines, write_parquet, write_summary
+
+    data = summary(engine, run_id)
+    for line in summary_lines(data):
+        typer.echo(line)
+    target = None
+    try:
+        if summary_file is not None:
+            target = summary_file
+            summary_file.parent.mkdir(parents=True, exist_ok=True)
+            write_summary(data, summary_file)
+        if parquet is not None:
+            target = parquet
+            typer.echo(f"  parquet: {write_parquet(engine, run_id, parquet)}")
+        if report is not None:
+            from api.runreport import write_run_report
+
+            target = report
+            report.parent.mkdir(parents=True, exist_ok=True)
+            write_run_report(engine, run_id, report)
+            typer.echo(f"  report: {report}")
+    except OSError as exc:
+        _fail(
+            f"{target}: cannot be written ({exc.strerror or exc.__class__.__name__}); the run itself is stored: "
+            f"`auditor runs {run_id} --summary/--parquet/--report` writes its files again"
+        )
+
+
+@app.command()
+def runs(
+    run_id: Annotated[str | None, typer.Argument(help="A run's id (or its start); without one, list the runs.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's whole summary as JSON.")] = False,
+    summary_file: Annotated[Path | None, typer.Option("--summary", help="Write the run's summary here (JSON).")] = None,
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="Write the run's Parquet files under this folder.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the run's HTML report to this file.")] = None,
+    limit: Annotated[int, typer.Option(help="How many runs to list, newest first.")] = 20,
+) -> None:
+    """List batch runs, or show one (its summary, with every quarantined row), and write its files again."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from api.db import BatchRun, utc
+    from auditor.batchout import RunNotFound, find_run, iter_quarantined, quarantine_line, summary, summary_lines
+
+    with _database() as engine:
+        if run_id is None and not (as_json or summary_file or parquet or report):
+            with Session(engine) as s:
+                rows = list(s.scalars(select(BatchRun).order_by(BatchRun.started_at.desc()).limit(limit)))
+            for run in rows:
+                c = run.counts
+                scored = c.get("new", 0) + c.get("changed", 0) + c.get("rescored", 0)
+                typer.echo(
+                    f"{run.id}  {utc(run.started_at):%Y-%m-%d %H:%M}  {run.status:<9} rows {c.get('rows', 0):>9,}  "
+                    f"scored {scored:>9,}  quarantined {c.get('quarantined', 0):>7,}  {run.profile}"
+                )
+            typer.echo(f"{len(rows)} run(s)")
+            return
+        try:
+            found = find_run(engine, run_id)
+        except RunNotFound as exc:
+            _fail(str(exc))
+        if as_json:
+            typer.echo(json.dumps(summary(engine, found.id), indent=2, ensure_ascii=False))
+        elif summary_file or parquet or report:
+            _run_outputs(engine, found.id, summary_file, parquet, report)
+        else:  # the run, with every row it quarantined
+            for line in summary_lines(summary(engine, found.id), shown=0):
+                typer.echo(line)
+            for q in iter_quarantined(engine, found.id):
+                typer.echo("  " + quarantine_line(q))
 
 
 @contextmanager

@@ -112,6 +112,16 @@ class Auditor:
                 )
         return sorted(found.values(), key=lambda f: (f.start, f.end, f.rule_id))
 
+    def versions(self) -> dict[str, str]:
+        """What scored a record: the tool's version, the rule set's and the model's ("off" without)."""
+        from auditor import __version__
+
+        return {
+            "auditor": __version__,
+            "rules": self.rules.version(),
+            "model": self.models.version if self.models is not None else "off",
+        }
+
     def audit(self, record: Record) -> RecordResult:
         """Score one record."""
         return self.audit_batch([record])[0]

@@ -94,6 +94,14 @@ class Record(BaseModel):
         return text or None
 
 
+TEXT_FIELDS = ("id", "text", "child_id", "team", "worker", "la_code")
+
+
+def nul_field(record: Record) -> str | None:
+    """The first text field holding a NUL character (which PostgreSQL cannot store), if any."""
+    return next((f for f in TEXT_FIELDS if "\x00" in (getattr(record, f) or "")), None)
+
+
 def normalise_key(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", value.lower())
 

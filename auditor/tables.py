@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class TableError(Exception):
         super().__init__(f"{file}: {message}{details}")
 
 
-def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS) -> Generator[list[Row]]:
     """The file's rows through `profile`, `chunk_rows` at a time, in file order."""
     path = Path(path)
     name = str(path)

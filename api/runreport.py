@@ -1,0 +1,50 @@
+"""A batch run's HTML report (`auditor batch --report FILE`): one self-contained file, as the
+report's download is (CSS inline, no script, no request elsewhere), with the run's summary, what
+it quarantined, and for each council's audit its overview and its lowest-scoring records with
+their findings marked. The whole audit is in the service's report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from api import report
+from api.db import ApiKey, Audit, AuditRecord, now
+from api.web import _STYLESHEET, TEMPLATES, _overview, _record_view
+from auditor.batchout import summary
+from auditor.files import atomic_text
+
+WORST = 20  # records shown in full for each council
+
+
+def write_run_report(engine: Engine, run_id: str, path: Path, worst: int = WORST) -> None:
+    data = summary(engine, run_id)
+    reader = ApiKey(id=0, role="auditor", name="auditor batch")  # every record: the run's own report
+    with Session(engine) as s:
+        sections: list[dict[str, Any]] = []
+        for entry in data["audits"]:
+            audit = s.get(Audit, entry["audit_id"])
+            if audit is None:
+                continue
+            lowest = s.scalars(
+                report.scoped_records(reader, audit.id)
+                .where(AuditRecord.score.is_not(None))
+                .order_by(AuditRecord.score, AuditRecord.position)
+                .limit(worst)
+            )
+            sections.append(
+                {
+                    **_overview(s, reader, audit, "name"),
+                    "la_code": entry["la_code"],
+                    "views": [_record_view(s, reader, row, with_opinions=False) for row in lowest],
+                }
+            )
+        page = TEMPLATES.get_template("report/run.html").generate(
+            run=data, sections=sections, worst=worst, stylesheet=_STYLESHEET, generated=now(), versions=data["versions"]
+        )
+        with atomic_text(path) as out:
+            for piece in page:
+                out.write(piece)

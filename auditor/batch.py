@@ -1,0 +1,724 @@
+"""The nightly batch (issue 6): score whole exports into the service's database, incrementally,
+surviving interruption.
+
+`run_batch` reads its inputs through a column-mapping profile a chunk at a time (`tables`), and
+for each chunk, in one transaction:
+- skips each record whose content hash and scoring versions are what the last run stored
+  (`record_state`), and scores the new, changed and rescored ones;
+- stores them in the run's audit for their council (one audit per `la_code`, made when its first
+  record is scored, so that the report shows them), with a `record_history` row each;
+- quarantines the rows that cannot be records (and duplicates, and any the engine cannot score)
+  with their reason, located by file, row, record id and field;
+- moves the run's checkpoint past the chunk, and renews the batch lease.
+
+So a run killed at any moment has stored whole chunks and nothing else, and the next run over the
+same inputs resumes after the last whole chunk: no record is scored twice, and none is skipped.
+One batch writes at a time: the lease row (`batch_lease`) is claimed atomically and renewed with
+every chunk; a second run while it is live is refused, and a holder that died is taken over
+(at once on the same host, when its process is gone; elsewhere once its lease is stale).
+
+Nothing here logs or stores a record's text outside the audit tables; every problem is located,
+never quoted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from api.db import (
+    ApiKey,
+    Audit,
+    AuditRecord,
+    BatchLease,
+    BatchRun,
+    BatchRunAudit,
+    FindingRow,
+    Quarantined,
+    RecordHistory,
+    RecordState,
+    finding_values,
+    now,
+    record_values,
+    table,
+    utc,
+)
+from auditor.findings import RecordResult
+from auditor.profiles import Profile
+from auditor.records import InputError, Record, nul_field
+from auditor.tables import CHUNK_ROWS, Row, TableError, read_chunks
+
+# Exit statuses of `auditor batch` beside the command line's own (0, 2, 3, 130).
+EXIT_QUARANTINED = 4  # the run finished, and some rows were quarantined
+EXIT_BUSY = 5  # another batch run holds the lease
+
+LEASE_SECONDS = float(os.environ.get("AUDITOR_BATCH_LEASE_SECONDS", "900"))
+# Every row read is exactly one of: new, changed, rescored (these three scored), unchanged (skipped) or
+# quarantined. `missing` counts records an earlier run read that this one did not.
+COUNTS = ("rows", "new", "changed", "rescored", "unchanged", "quarantined", "findings", "missing")
+PHASES = ("read", "score", "store")
+
+
+class Scorer(Protocol):
+    def audit_many(self, records: Iterable[Record]) -> Iterable[RecordResult]: ...
+
+
+class BatchBusy(RuntimeError):
+    """Another run holds the lease."""
+
+    def __init__(self, holder: str, run_id: str | None, heartbeat_at: datetime | None) -> None:
+        self.holder, self.run_id, self.heartbeat_at = holder, run_id, heartbeat_at
+        seen = f", last heard from at {heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if heartbeat_at else ""
+        super().__init__(
+            f"another batch run ({run_id or 'starting'}) is in progress: process {holder}{seen}; "
+            f"a run that died is taken over once {LEASE_SECONDS:.0f} s pass without word from it"
+        )
+
+
+class LeaseLost(RuntimeError):
+    """This run's lease was taken over (it went silent for longer than the lease): it stops."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    file: str
+    size: int
+    sha256: str
+
+
+def describe_inputs(paths: Sequence[Path]) -> list[InputFile]:
+    """Each input's name, size and SHA-256 (what tells a resumable run's inputs from new ones)."""
+    described = []
+    for path in paths:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+        except OSError as error:
+            raise TableError(str(path), "cannot be read" if path.exists() else "no such file") from error
+        described.append(InputFile(str(path), size, digest.hexdigest()))
+    return described
+
+
+def content_hash(record: Record) -> str:
+    """SHA-256 of everything a record's score can depend on: its text and every field."""
+    payload = json.dumps(record.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def key_of(record: Record) -> tuple[str, str]:
+    """A record's identity across runs: its council and its id."""
+    return (record.la_code or "", record.id)
+
+
+@dataclass
+class Progress:
+    """What a run reports as it goes (to a progress bar, or a structured log)."""
+
+    run_id: str
+    file: str = ""
+    file_number: int = 0
+    files: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.counts["rows"] / elapsed if elapsed > 0 else 0.0
+
+
+class Reporter(Protocol):
+    def event(self, name: str, progress: Progress, **details: Any) -> None: ...
+
+
+class Silent:
+    def event(self, name: str, progress: Progress, **details: Any) -> None:
+        pass
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # done, or failed
+    resumed: bool
+    counts: dict[str, int]
+    timings: dict[str, float]
+    audits: dict[str, str]  # la_code ("" when not recorded) -> audit id
+    error: str | None = None
+
+    @property
+    def exit_status(self) -> int:
+        if self.status != "done":
+            return 2
+        return EXIT_QUARANTINED if self.counts.get("quarantined") else 0
+
+
+def versions_digest(versions: dict[str, str]) -> str:
+    return _digest(versions)
+
+
+def run_batch(
+    engine: Engine,
+    scorer: Scorer,
+    versions: dict[str, str],
+    paths: Sequence[Path],
+    profile: Profile,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    rescore_all: bool = False,
+    reporter: Reporter | None = None,
+) -> RunResult:
+    """Score `paths` into the database; resume the unfinished run over the same inputs if there
+    is one. Raises TableError (nothing written) for an input that cannot be read or whose header
+    row the profile cannot account for, and BatchBusy while another run holds the lease."""
+    for path in paths:  # every header, before anything is written
+        first = read_chunks(path, profile, chunk_rows=1)
+        next(first, None)
+        first.close()
+    inputs = describe_inputs(paths)
+    fingerprint = _digest(
+        {
+            "inputs": [i.__dict__ for i in inputs],
+            "profile": profile.model_dump(mode="json"),
+            "chunk_rows": chunk_rows,
+            "versions": versions,
+            "rescore_all": rescore_all,
+        }
+    )
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    _claim(engine, holder)
+    try:
+        run, resumed = _start(engine, holder, fingerprint, inputs, profile, chunk_rows, versions)
+        batch = _Run(engine, scorer, run, holder, paths, profile, versions, rescore_all, reporter or Silent())
+        return batch.go(resumed)
+    finally:
+        _release(engine, holder)
+
+
+# -- the lease ----------------------------------------------------------------------------------
+
+
+def _claim(engine: Engine, holder: str) -> None:
+    lease = table(BatchLease)
+    with Session(engine) as s:
+        current = s.execute(select(lease).where(lease.c.id == 1)).one()
+        stale = now() - timedelta(seconds=LEASE_SECONDS)
+        taken = s.execute(
+            update(lease)
+            .where(
+                lease.c.id == 1,
+                (lease.c.holder.is_(None)) | (lease.c.heartbeat_at < stale) | (lease.c.holder == _dead(current.holder)),
+            )
+            .values(holder=holder, heartbeat_at=now(), run_id=None)
+        )
+        s.commit()
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            latest = s.execute(select(lease).where(lease.c.id == 1)).one()
+            heartbeat = utc(latest.heartbeat_at) if latest.heartbeat_at else None
+            raise BatchBusy(latest.holder or "?", latest.run_id, heartbeat)
+
+
+def _dead(holder: str | None) -> str | None:
+    """`holder` if it was a process on this host that is gone (so its lease can be taken at once)."""
+    if not holder:
+        return None
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return holder
+    except PermissionError:  # alive, another user's
+        return None
+    return None
+
+
+def _renew(s: Session, holder: str, run_id: str) -> None:
+    """Renew the lease inside the chunk's transaction: if another run took it, nothing commits."""
+    lease = table(BatchLease)
+    renewed = s.execute(
+        update(lease).where(lease.c.id == 1, lease.c.holder == holder).values(heartbeat_at=now(), run_id=run_id)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost("this run's lease was taken over by another run; it stops here")
+
+
+def _release(engine: Engine, holder: str) -> None:
+    lease = table(BatchLease)
+    with Session(engine) as s:
+        s.execute(update(lease).where(lease.c.id == 1, lease.c.holder == holder).values(holder=None))
+        s.commit()
+
+
+# -- starting and resuming ------------------------------------------------------------------------
+
+
+def _start(
+    engine: Engine,
+    holder: str,
+    fingerprint: str,
+    inputs: list[InputFile],
+    profile: Profile,
+    chunk_rows: int,
+    versions: dict[str, str],
+) -> tuple[BatchRun, bool]:
+    """The unfinished run over these same inputs (resumed), or a new run. Unfinished runs over other
+    inputs are abandoned: what they stored stays, and the new run skips it as unchanged."""
+    with Session(engine, expire_on_commit=False) as s:
+        unfinished = list(s.scalars(select(BatchRun).where(BatchRun.status == "running")))
+        resumable = next((r for r in unfinished if r.fingerprint == fingerprint), None)
+        for run in unfinished:
+            if run is not resumable:
+                run.status, run.finished_at = "abandoned", now()
+                _finish_audits(s, run.id, "failed", "the run stopped and was not resumed (its inputs changed)")
+        if resumable is not None:
+            resumable.resumed += 1
+            _renew(s, holder, resumable.id)
+            s.commit()
+            return resumable, True
+        run = BatchRun(
+            id=str(uuid.uuid4()),
+            started_at=now(),
+            status="running",
+            profile=profile.name,
+            inputs=[i.__dict__ for i in inputs],
+            fingerprint=fingerprint,
+            chunk_rows=chunk_rows,
+            versions=versions,
+            file_index=0,
+            rows_done=0,
+            counts={name: 0 for name in COUNTS},
+            timings={name: 0.0 for name in PHASES},
+            resumed=0,
+        )
+        s.add(run)
+        _renew(s, holder, run.id)
+        s.commit()
+        return run, False
+
+
+def _finish_audits(s: Session, run_id: str, status: str, error: str | None = None) -> None:
+    audits = select(BatchRunAudit.audit_id).where(BatchRunAudit.run_id == run_id)
+    s.execute(update(Audit).where(Audit.id.in_(audits)).values(status=status, error=error))
+
+
+def _batch_owner(s: Session) -> int:
+    """The key batch audits are recorded as submitted by: revoked when made, so nobody holds it."""
+    name = "nightly batch (auditor batch)"
+    found = s.scalars(select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_not(None))).first()
+    if found is not None:
+        return found
+    from api.keys import Role, create_key, revoke_key
+
+    _plain, owner = create_key(s, Role.auditor, name)
+    revoke_key(s, owner.id)
+    return owner.id
+
+
+# -- a run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Decision:
+    row: Row
+    record: Record
+    key: tuple[str, str]
+    digest: str
+    change: str  # new, changed, rescored, unchanged
+
+
+class _Run:
+    def __init__(
+        self,
+        engine: Engine,
+        scorer: Scorer,
+        run: BatchRun,
+        holder: str,
+        paths: Sequence[Path],
+        profile: Profile,
+        versions: dict[str, str],
+        rescore_all: bool,
+        reporter: Reporter,
+    ) -> None:
+        self.engine, self.scorer, self.run, self.holder = engine, scorer, run, holder
+        self.paths, self.profile, self.versions, self.rescore_all = paths, profile, versions, rescore_all
+        self.versions_digest = versions_digest(versions)
+        self.reporter = reporter
+        self.counts: Counter[str] = Counter(run.counts)
+        self.timings: defaultdict[str, float] = defaultdict(float, run.timings)
+        self.progress = Progress(run.id, files=len(paths))
+        with Session(engine) as s:
+            self.audits = dict(
+                s.execute(
+                    select(BatchRunAudit.la_code, BatchRunAudit.audit_id).where(BatchRunAudit.run_id == run.id)
+                ).all()
+            )
+            positions = s.execute(
+                select(AuditRecord.audit_id, func.max(AuditRecord.position))
+                .where(AuditRecord.audit_id.in_(list(self.audits.values())))
+                .group_by(AuditRecord.audit_id)
+            ).all()
+            self.next_position = {audit_id: (last or 0) + 1 for audit_id, last in positions}
+            self.owner: int | None = None
+
+    def go(self, resumed: bool) -> RunResult:
+        run = self.run
+        started = time.monotonic()
+        self.reporter.event(
+            "run_resumed" if resumed else "run_started",
+            self.progress,
+            profile=self.profile.name,
+            files=len(self.paths),
+            checkpoint={"file_index": run.file_index, "rows_done": run.rows_done},
+        )
+        error: str | None = None
+        try:
+            for index, path in enumerate(self.paths):
+                if index < run.file_index:
+                    continue
+                self._file(index, path, run.rows_done if index == run.file_index else 0)
+        except TableError as failure:  # a malformed file part way: what was stored stays
+            error = str(failure)[:300]
+        finally:
+            self.timings["total"] += time.monotonic() - started
+        with Session(self.engine) as s:
+            if error is None:
+                self.counts["missing"] = self._missing(s)
+            status = "done" if error is None else "failed"
+            s.execute(
+                update(BatchRun)
+                .where(BatchRun.id == run.id)
+                .values(
+                    status=status,
+                    finished_at=now(),
+                    error=error,
+                    counts=dict(self.counts),
+                    timings={k: round(v, 3) for k, v in self.timings.items()},
+                )
+            )
+            _finish_audits(s, run.id, status, None if error is None else "the batch run stopped: " + error[:270])
+            s.commit()
+        result = RunResult(
+            run.id,
+            status,
+            resumed,
+            dict(self.counts),
+            {k: round(v, 3) for k, v in self.timings.items()},
+            dict(self.audits),
+            error,
+        )
+        self.reporter.event("run_finished" if error is None else "run_failed", self.progress, status=status)
+        return result
+
+    def _file(self, index: int, path: Path, done: int) -> None:
+        progress = self.progress
+        progress.file, progress.file_number = str(path), index + 1
+        self.reporter.event("file_started", progress, file=str(path), skipping=done)
+        seen = 0
+        tick = time.monotonic()
+        for chunk in read_chunks(path, self.profile, self.run.chunk_rows):
+            self.timings["read"] += time.monotonic() - tick
+            if seen + len(chunk) > done:
+                self._chunk(index, seen + len(chunk), chunk[max(0, done - seen) :])
+                self.reporter.event("checkpoint", progress, file=str(path), rows_done=seen + len(chunk))
+            seen += len(chunk)
+            tick = time.monotonic()
+        self.timings["read"] += time.monotonic() - tick
+        with Session(self.engine) as s:  # the file is done: the checkpoint moves to the next
+            _renew(s, self.holder, self.run.id)
+            s.execute(update(BatchRun).where(BatchRun.id == self.run.id).values(file_index=index + 1, rows_done=0))
+            s.commit()
+        self.reporter.event("file_done", progress, file=str(path), rows=seen)
+
+    def _chunk(self, file_index: int, rows_done: int, rows: list[Row]) -> None:
+        tick = time.monotonic()
+        counts: Counter[str] = Counter(rows=len(rows))
+        quarantine: list[dict[str, Any]] = []
+        decisions: list[_Decision] = []
+        with Session(self.engine) as s:
+            known = self._known(s, [r.record for r in rows if r.record is not None])
+        in_chunk: set[tuple[str, str]] = set()
+        for row in rows:
+            record = row.record
+            if record is None:
+                quarantine.append(self._quarantined(row.problem))  # type: ignore[arg-type]
+                continue
+            key = key_of(record)
+            nul = nul_field(record)
+            if nul is not None:
+                quarantine.append(
+                    self._quarantined(InputError(row.file, "contains a NUL character", row.row, record.id, nul))
+                )
+                continue
+            state = known.get(key)
+            if key in in_chunk or (state is not None and state[2] == self.run.id):
+                quarantine.append(self._quarantined(_duplicate(row, record)))
+                continue
+            in_chunk.add(key)
+            digest = content_hash(record)
+            if state is None:
+                change = "new"
+            elif state[0] != digest:
+                change = "changed"
+            elif state[1] != self.versions_digest or self.rescore_all:
+                change = "rescored"
+            else:
+                change = "unchanged"
+            decisions.append(_Decision(row, record, key, digest, change))
+        self.timings["read"] += time.monotonic() - tick
+        tick = time.monotonic()
+        to_score = [d for d in decisions if d.change != "unchanged"]
+        results, unscorable = self._score(to_score)  # outside any transaction: it may take a while
+        quarantine += unscorable
+        self.timings["score"] += time.monotonic() - tick
+        tick = time.monotonic()
+        scored = [(d, r) for d, r in zip(to_score, results, strict=True) if r is not None]
+        with Session(self.engine) as s:
+            self._store(s, scored, [d for d in decisions if d.change == "unchanged"], quarantine)
+            counts.update(d.change for d, _ in scored)
+            counts["unchanged"] = len(decisions) - len(to_score)
+            counts["quarantined"] = len(quarantine)
+            counts["findings"] = sum(len(r.findings) for _, r in scored)
+            self.counts.update(counts)
+            _renew(s, self.holder, self.run.id)
+            s.execute(
+                update(BatchRun)
+                .where(BatchRun.id == self.run.id)
+                .values(
+                    file_index=file_index,
+                    rows_done=rows_done,
+                    counts=dict(self.counts),
+                    timings={k: round(v, 3) for k, v in self.timings.items()},
+                )
+            )
+            s.commit()
+        self.progress.counts.update(counts)
+        self.timings["store"] += time.monotonic() - tick
+
+    def _known(self, s: Session, records: list[Record]) -> dict[tuple[str, str], tuple[str, str, str]]:
+        """What the batch knew of these records: key -> (content hash, versions digest, last run)."""
+        by_council: dict[str, list[str]] = {}
+        for record in records:
+            by_council.setdefault(record.la_code or "", []).append(record.id)
+        state = table(RecordState)
+        known: dict[tuple[str, str], tuple[str, str, str]] = {}
+        for la_code, ids in by_council.items():
+            for row in s.execute(
+                select(state.c.record_id, state.c.content_hash, state.c.versions_digest, state.c.last_seen_run).where(
+                    state.c.la_code == la_code, state.c.record_id.in_(ids)
+                )
+            ):
+                known[(la_code, row.record_id)] = (row.content_hash, row.versions_digest, row.last_seen_run)
+        return known
+
+    def _quarantined(self, problem: InputError) -> dict[str, Any]:
+        return {
+            "run_id": self.run.id,
+            "file": problem.file[:500],
+            "row": problem.row or 0,
+            "record_id": problem.record_id[:200] if problem.record_id else None,
+            "field": problem.field[:100] if problem.field else None,
+            "reason": problem.message[:300],
+        }
+
+    def _score(self, decisions: list[_Decision]) -> tuple[list[RecordResult | None], list[dict[str, Any]]]:
+        """Each record's result; a chunk the engine fails on is scored record by record, and the
+        records it cannot score are quarantined (None in their place) so the run goes on."""
+        records = [d.record for d in decisions]
+        try:
+            return list(self.scorer.audit_many(records)), []
+        except Exception as error:
+            if _not_the_records_fault(error):
+                raise
+        results: list[RecordResult | None] = []
+        quarantine = []
+        for d in decisions:
+            try:
+                results.append(next(iter(self.scorer.audit_many([d.record]))))
+            except Exception as error:
+                if _not_the_records_fault(error):
+                    raise
+                results.append(None)
+                reason = f"could not be scored ({error.__class__.__name__})"
+                quarantine.append(self._quarantined(InputError(d.row.file, reason, d.row.row, d.record.id)))
+        return results, quarantine
+
+    def _store(
+        self,
+        s: Session,
+        scored: list[tuple[_Decision, RecordResult]],
+        unchanged: list[_Decision],
+        quarantine: list[dict[str, Any]],
+    ) -> None:
+        records, states, history = table(AuditRecord), table(RecordState), table(RecordHistory)
+        values = []
+        for decision, result in scored:
+            audit_id = self._audit_for(s, decision.key[0])
+            position = self.next_position.get(audit_id, 0)
+            self.next_position[audit_id] = position + 1
+            values.append(record_values(audit_id, position, decision.record, result))
+        if values:
+            ids = list(s.scalars(insert(records).returning(records.c.id, sort_by_parameter_order=True), values))
+            findings = [
+                finding_values(i, f) for i, (_, result) in zip(ids, scored, strict=True) for f in result.findings
+            ]
+            if findings:
+                s.execute(insert(table(FindingRow)), findings)
+            at = now()
+            s.execute(
+                insert(history),
+                [
+                    {
+                        "la_code": d.key[0],
+                        "record_id": d.key[1],
+                        "run_id": self.run.id,
+                        "content_hash": d.digest,
+                        "change": d.change,
+                        "audit_record_id": i,
+                        "at": at,
+                    }
+                    for i, (d, _) in zip(ids, scored, strict=True)
+                ],
+            )
+            fresh = [
+                {
+                    "la_code": d.key[0],
+                    "record_id": d.key[1],
+                    "content_hash": d.digest,
+                    "versions_digest": self.versions_digest,
+                    "audit_record_id": i,
+                    "scored_run": self.run.id,
+                    "last_seen_run": self.run.id,
+                }
+                for i, (d, _) in zip(ids, scored, strict=True)
+            ]
+            new = [v for v, (d, _) in zip(fresh, scored, strict=True) if d.change == "new"]
+            if new:
+                s.execute(insert(states), new)
+            again = [
+                {f"k_{k}" if k in ("la_code", "record_id") else k: v for k, v in row.items()}
+                for row, (d, _) in zip(fresh, scored, strict=True)
+                if d.change != "new"
+            ]
+            if again:
+                s.execute(
+                    update(states)
+                    .where(states.c.la_code == bindparam("k_la_code"), states.c.record_id == bindparam("k_record_id"))
+                    .values(
+                        content_hash=bindparam("content_hash"),
+                        versions_digest=bindparam("versions_digest"),
+                        audit_record_id=bindparam("audit_record_id"),
+                        scored_run=bindparam("scored_run"),
+                        last_seen_run=bindparam("last_seen_run"),
+                    )
+                    .execution_options(synchronize_session=False),
+                    again,
+                )
+            added = Counter(v["audit_id"] for v in values)
+            for audit_id, n in added.items():
+                s.execute(update(Audit).where(Audit.id == audit_id).values(record_count=Audit.record_count + n))
+        by_council: dict[str, list[str]] = {}
+        for d in unchanged:  # seen tonight: what tells a duplicate, and a record gone from the export
+            by_council.setdefault(d.key[0], []).append(d.key[1])
+        for la_code, ids in by_council.items():
+            s.execute(
+                update(states)
+                .where(states.c.la_code == la_code, states.c.record_id.in_(ids))
+                .values(last_seen_run=self.run.id)
+                .execution_options(synchronize_session=False)
+            )
+        if quarantine:
+            s.execute(insert(table(Quarantined)), quarantine)
+
+    def _audit_for(self, s: Session, la_code: str) -> str:
+        """The run's audit for this council, made (in the chunk's transaction) on first use."""
+        found = self.audits.get(la_code)
+        if found is not None:
+            return found
+        if self.owner is None:
+            self.owner = _batch_owner(s)
+        audit_id = str(uuid.uuid4())
+        started = utc(self.run.started_at)
+        label = f"Batch run {started:%d %b %Y}" + (f", council {la_code}" if la_code else "")
+        s.execute(
+            insert(table(Audit)),
+            [
+                {
+                    "id": audit_id,
+                    "created_at": started,
+                    "submitted_by": self.owner,
+                    "idempotency_key": None,
+                    "request_digest": self.run.fingerprint,
+                    "status": "running",
+                    "record_count": 0,
+                    "versions": self.versions,
+                    "error": None,
+                    "label": label[:200],
+                }
+            ],
+        )
+        s.execute(insert(table(BatchRunAudit)), [{"run_id": self.run.id, "la_code": la_code, "audit_id": audit_id}])
+        # Made in the chunk's transaction: if that does not commit, the run stops, and the run that
+        # resumes it reads the run's audits afresh.
+        self.audits[la_code] = audit_id
+        return audit_id
+
+    def _missing(self, s: Session) -> int:
+        """Records an earlier run read, of the councils this run read, that this run did not: a
+        shorter export than last night's shows here."""
+        state = table(RecordState)
+        councils = select(state.c.la_code).where(state.c.last_seen_run == self.run.id).distinct()
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(state)
+                .where(state.c.la_code.in_(councils), state.c.last_seen_run != self.run.id)
+            )
+            or 0
+        )
+
+
+def _duplicate(row: Row, record: Record) -> InputError:
+    where = f" for council {record.la_code}" if record.la_code else ""
+    return InputError(
+        row.file, f"the record id{where} was already read in this run (a duplicate row)", row.row, record.id, "id"
+    )
+
+
+def _not_the_records_fault(error: Exception) -> bool:
+    """Errors that say the scorer is unavailable, not that a record is bad: the run stops on them."""
+    from api.scoring import ScoringUnavailable
+
+    return isinstance(error, ScoringUnavailable | MemoryError)
+
+
+def iter_quarantine(engine: Engine, run_id: str, limit: int | None = None) -> Iterator[Quarantined]:
+    with Session(engine) as s:
+        query = select(Quarantined).where(Quarantined.run_id == run_id).order_by(Quarantined.id)
+        if limit is not None:
+            query = query.limit(limit)
+        yield from s.scalars(query)

@@ -1,0 +1,584 @@
+"""The nightly batch (issue 6): incremental runs with history, quarantine, checkpoints and
+resumption, the lease that lets one run write at a time, and what a run leaves (summary, Parquet,
+HTML report), on SQLite and (with AUDITOR_TEST_DATABASE_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import MetaData, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from api.db import (
+    Audit,
+    AuditRecord,
+    BatchLease,
+    BatchRun,
+    BatchRunAudit,
+    FindingRow,
+    Quarantined,
+    RecordHistory,
+    RecordState,
+    make_engine,
+    migrate,
+    now,
+)
+from auditor.batch import (
+    EXIT_QUARANTINED,
+    BatchBusy,
+    LeaseLost,
+    RunResult,
+    content_hash,
+    run_batch,
+)
+from auditor.batchout import summary, summary_lines, write_parquet
+from auditor.engine import Auditor
+from auditor.findings import RecordResult
+from auditor.profiles import load_profile
+from auditor.records import Record
+from auditor.tables import TableError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = [json.loads(line) for line in (ROOT / "sample_records" / "records.jsonl").read_text().splitlines()]
+GENERIC = load_profile("generic")
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'auditor.db'}"
+        return
+    url = os.environ["AUDITOR_TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)  # a clean schema for every test: migrations build it again
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def records(n: int, la_code: str | None = "894", prefix: str = "R") -> list[dict[str, Any]]:
+    """`n` records: the samples' texts under new ids, cycling."""
+    out = []
+    for i in range(n):
+        sample = dict(SAMPLES[i % len(SAMPLES)])
+        sample["id"] = f"{prefix}-{i:04d}"
+        sample["la_code"] = la_code
+        out.append(sample)
+    return out
+
+
+def write_jsonl(path: Path, items: Iterable[dict[str, Any] | str]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write((item if isinstance(item, str) else json.dumps(item)) + "\n")
+    return path
+
+
+def run(db: Engine, scorer: Any, *paths: Path, **options: Any) -> RunResult:
+    versions = options.pop("versions", None) or {"auditor": "test", "rules": "r1", "model": "off"}
+    return run_batch(db, scorer, versions, list(paths), options.pop("profile", GENERIC), **options)
+
+
+def count(db: Engine, model: Any, *where: Any) -> int:
+    with Session(db) as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def stored_ids(db: Engine, audit_ids: Iterable[str]) -> list[str]:
+    with Session(db) as s:
+        return list(s.scalars(select(AuditRecord.record_id).where(AuditRecord.audit_id.in_(list(audit_ids)))))
+
+
+class Scripted:
+    """A scorer that fails as told: a ValueError on a record id, or Ctrl-C on its nth call."""
+
+    def __init__(self, inner: Auditor, bad_id: str | None = None, interrupt_on_call: int | None = None) -> None:
+        self.inner, self.bad_id, self.interrupt_on_call, self.calls = inner, bad_id, interrupt_on_call, 0
+        self.on_call: Any = None
+
+    def audit_many(self, batch: Iterable[Record]) -> list[RecordResult]:
+        batch = list(batch)
+        self.calls += 1
+        if self.on_call is not None:
+            self.on_call(self.calls)
+        if self.interrupt_on_call == self.calls:
+            raise KeyboardInterrupt
+        if any(r.id == self.bad_id for r in batch):
+            raise ValueError("cannot score")
+        return list(self.inner.audit_many(batch))
+
+
+# -- incremental runs -------------------------------------------------------------------------------
+
+
+def test_a_first_run_scores_every_record_into_an_audit_per_council(db: Engine, auditor: Auditor, tmp_path: Path):
+    items = records(5, "894") + records(4, "201") + records(3, None, prefix="N")
+    source = write_jsonl(tmp_path / "export.jsonl", items)
+    result = run(db, auditor, source, chunk_rows=4)
+    assert result.status == "done" and result.exit_status == 0 and not result.resumed
+    assert result.counts["rows"] == 12 and result.counts["new"] == 12 and result.counts["quarantined"] == 0
+    assert set(result.audits) == {"894", "201", ""}
+    assert sorted(stored_ids(db, [result.audits["201"]])) == [f"R-{i:04d}" for i in range(4)]
+    with Session(db) as s:
+        audits = {a.id: a for a in s.scalars(select(Audit))}
+        assert {a.label for a in audits.values()} >= {
+            a.label for a in audits.values() if a.label and "council 201" in a.label
+        }
+        assert all(a.status == "done" for a in audits.values())
+        assert audits[result.audits["894"]].record_count == 5
+        assert "council 894" in (audits[result.audits["894"]].label or "")
+        # Scored as `auditor check` scores them: the same scores and findings.
+        expected = {r.id: r for r in auditor.audit_many([Record.model_validate(i) for i in items[5:9]])}
+        stored = s.scalars(select(AuditRecord).where(AuditRecord.audit_id == result.audits["201"])).all()
+        for row in stored:
+            assert row.score == expected[row.record_id].score
+            assert [(f.rule_id, f.start, f.end) for f in row.findings] == [
+                (f.rule_id, f.start, f.end) for f in expected[row.record_id].findings
+            ]
+    assert count(db, RecordState) == 12 and count(db, RecordHistory, RecordHistory.change == "new") == 12
+    assert result.counts["findings"] == count(db, FindingRow)
+
+
+def test_a_rerun_scores_only_what_changed_and_keeps_each_version(db: Engine, auditor: Auditor, tmp_path: Path):
+    items = records(8)
+    first = run(db, auditor, write_jsonl(tmp_path / "night1.jsonl", items), chunk_rows=3)
+    changed = dict(items[2], text=items[2]["text"] + "\nSW to visit weekly until the review on 01/02/2021.")
+    added = records(1, prefix="NEW")[0]
+    tonight = [*items[:2], changed, *items[3:7], added]  # items[7] is gone from tonight's export
+    second = run(db, auditor, write_jsonl(tmp_path / "night2.jsonl", tonight), chunk_rows=3)
+    assert second.run_id != first.run_id
+    assert {k: second.counts[k] for k in ("rows", "new", "changed", "rescored", "unchanged", "missing")} == {
+        "rows": 8,
+        "new": 1,
+        "changed": 1,
+        "rescored": 0,
+        "unchanged": 6,
+        "missing": 1,
+    }
+    # Tonight's audit holds tonight's work; last night's keeps what it scored.
+    assert sorted(stored_ids(db, second.audits.values())) == ["NEW-0000", "R-0002"]
+    assert len(stored_ids(db, first.audits.values())) == 8
+    with Session(db) as s:
+        history = s.execute(
+            select(RecordHistory.change, RecordHistory.content_hash, AuditRecord.text, RecordHistory.audit_record_id)
+            .join(AuditRecord, AuditRecord.id == RecordHistory.audit_record_id)
+            .where(RecordHistory.record_id == "R-0002")
+            .order_by(RecordHistory.id)
+        ).all()
+        assert [h.change for h in history] == ["new", "changed"]
+        assert history[0].text == items[2]["text"] and history[1].text == changed["text"]
+        assert history[0].content_hash != history[1].content_hash
+        state = s.get(RecordState, ("894", "R-0002"))
+        assert state is not None and state.audit_record_id == history[1].audit_record_id
+        assert state.content_hash == content_hash(Record.model_validate(changed))
+    third = run(db, auditor, write_jsonl(tmp_path / "night3.jsonl", tonight), chunk_rows=3)
+    assert third.counts["unchanged"] == 8 and third.counts["new"] + third.counts["changed"] == 0
+    assert third.audits == {}  # nothing scored: no empty audit in the report
+
+
+def test_a_new_rule_set_or_model_scores_every_record_again(db: Engine, auditor: Auditor, tmp_path: Path):
+    source = write_jsonl(tmp_path / "export.jsonl", records(5))
+    run(db, auditor, source)
+    again = run(db, auditor, source, versions={"auditor": "test", "rules": "r2", "model": "off"})
+    assert again.counts["rescored"] == 5 and again.counts["unchanged"] == 0
+    assert count(db, RecordHistory, RecordHistory.change == "rescored") == 5
+    forced = run(db, auditor, source, versions={"auditor": "test", "rules": "r2", "model": "off"}, rescore_all=True)
+    assert forced.counts["rescored"] == 5
+
+
+def test_the_same_id_in_two_councils_is_two_records(db: Engine, auditor: Auditor, tmp_path: Path):
+    source = write_jsonl(tmp_path / "region.jsonl", records(3, "201") + records(3, "202"))
+    result = run(db, auditor, source)
+    assert result.counts["new"] == 6 and result.counts["quarantined"] == 0
+    assert count(db, RecordState) == 6
+
+
+def test_the_same_records_in_another_format_are_unchanged(db: Engine, auditor: Auditor, tmp_path: Path):
+    items = records(4)
+    run(db, auditor, write_jsonl(tmp_path / "export.jsonl", items))
+    path = tmp_path / "export.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(items[0]))
+        writer.writeheader()
+        for item in items:  # dates written day first, as a council's spreadsheet does
+            writer.writerow({**item, "recorded_at": "/".join(reversed(item["recorded_at"].split("-")))})
+    again = run(db, auditor, path)
+    assert again.counts["unchanged"] == 4, again.counts
+
+
+# -- quarantine -------------------------------------------------------------------------------------
+
+
+def test_malformed_rows_are_quarantined_with_their_reason_and_the_run_goes_on(
+    db: Engine, auditor: Auditor, tmp_path: Path
+):
+    good = records(6)
+    secret = "Mum disclosed that the children were left alone overnight"
+    lines: list[dict[str, Any] | str] = [
+        good[0],
+        "{not json " + secret,
+        {**good[1], "record_type": "memo", "text": secret},
+        good[1],
+        {**good[1], "text": secret},  # the same id again, in the same chunk
+        good[2],
+        {**good[3], "text": secret + "\x00"},
+        {**good[4]},
+        {**good[0], "text": secret},  # the same id again, chunks later
+        {**good[5], "id": "BAD-1", "text": secret},
+    ]
+    source = write_jsonl(tmp_path / "export.jsonl", lines)
+    result = run(db, Scripted(auditor, bad_id="BAD-1"), source, chunk_rows=4)
+    assert result.status == "done" and result.exit_status == EXIT_QUARANTINED
+    counts = result.counts
+    assert counts["rows"] == 10 and counts["quarantined"] == 6 and counts["new"] == 4
+    assert counts["rows"] == sum(counts[k] for k in ("new", "changed", "rescored", "unchanged", "quarantined"))
+    with Session(db) as s:
+        quarantined = s.scalars(select(Quarantined).order_by(Quarantined.row)).all()
+    located = [(q.row, q.record_id, q.field) for q in quarantined]
+    assert located == [
+        (2, None, None),
+        (3, "R-0001", "record_type"),
+        (5, "R-0001", "id"),
+        (7, "R-0003", "text"),
+        (9, "R-0000", "id"),
+        (10, "BAD-1", None),
+    ]
+    assert all(q.file == str(source) for q in quarantined)
+    reasons = [q.reason for q in quarantined]
+    assert "duplicate" in reasons[2] and "duplicate" in reasons[4]
+    assert "NUL" in reasons[3] and "could not be scored (ValueError)" in reasons[5]
+    data = summary(db, result.run_id)
+    text = json.dumps(data) + "\n".join(summary_lines(data))
+    assert secret not in text and "children" not in " ".join(reasons)
+    assert data["counts"]["quarantined"] == 6 and len(data["quarantined"]) == 6
+    assert sorted(stored_ids(db, result.audits.values())) == ["R-0000", "R-0001", "R-0002", "R-0004"]
+
+
+# -- interruption, resumption, the lease ------------------------------------------------------------
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_with_every_record_once(
+    db: Engine, auditor: Auditor, tmp_path: Path
+):
+    items = records(20)
+    source = write_jsonl(tmp_path / "export.jsonl", items)
+    with pytest.raises(KeyboardInterrupt):
+        run(db, Scripted(auditor, interrupt_on_call=3), source, chunk_rows=4)
+    with Session(db) as s:
+        stopped = s.scalars(select(BatchRun)).one()
+        assert stopped.status == "running" and (stopped.file_index, stopped.rows_done) == (0, 8)
+        assert s.get(BatchLease, 1).holder is None  # type: ignore[union-attr]
+    assert count(db, AuditRecord) == 8
+    scorer = Scripted(auditor)
+    resumed = run(db, scorer, source, chunk_rows=4)
+    assert resumed.resumed and resumed.run_id == stopped.id and resumed.status == "done"
+    assert scorer.calls == 3  # the three chunks not yet stored, and no other
+    ids = stored_ids(db, resumed.audits.values())
+    assert sorted(ids) == [i["id"] for i in items]  # every record once: none twice, none skipped
+    assert resumed.counts["rows"] == 20 and resumed.counts["new"] == 20
+    assert count(db, RecordHistory) == 20
+    with Session(db) as s:
+        assert s.get(BatchRun, stopped.id).resumed == 1  # type: ignore[union-attr]
+        positions = s.scalars(select(AuditRecord.position).order_by(AuditRecord.position)).all()
+        assert positions == list(range(20))
+
+
+def test_a_run_over_other_inputs_abandons_the_unfinished_one(db: Engine, auditor: Auditor, tmp_path: Path):
+    items = records(12)
+    first = write_jsonl(tmp_path / "monday.jsonl", items)
+    with pytest.raises(KeyboardInterrupt):
+        run(db, Scripted(auditor, interrupt_on_call=2), first, chunk_rows=4)
+    second = run(db, auditor, write_jsonl(tmp_path / "tuesday.jsonl", items), chunk_rows=4)
+    assert not second.resumed
+    assert second.counts["unchanged"] == 4 and second.counts["new"] == 8  # the stored chunk is not scored again
+    with Session(db) as s:
+        statuses = dict(s.execute(select(BatchRun.id, BatchRun.status)).all())
+        assert sorted(statuses.values()) == ["abandoned", "done"]
+        abandoned = next(k for k, v in statuses.items() if v == "abandoned")
+        audit_id = s.scalar(select(BatchRunAudit.audit_id).where(BatchRunAudit.run_id == abandoned))
+        audit = s.get(Audit, audit_id)
+        assert audit is not None and audit.status == "failed" and "not resumed" in (audit.error or "")
+
+
+def test_a_killed_process_resumes_with_every_record_once(database_url: str, tmp_path: Path):
+    """The real thing: `auditor batch` killed with SIGKILL part way, then run again."""
+    items = records(240)
+    source = write_jsonl(tmp_path / "export.jsonl", items)
+    env = {
+        **os.environ,
+        "AUDITOR_DATABASE_URL": database_url,
+        "AUDITOR_MODEL": "off",
+        "AUDITOR_DATA_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "auditor.cli", "batch", str(source), "--chunk-rows", "8", "--log", "json"]
+    engine = make_engine(database_url)
+    migrate(engine)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                done = s.scalar(select(BatchRun.rows_done).where(BatchRun.status == "running"))
+            if done and done >= 24:
+                break
+            assert process.poll() is None, "the run finished before it could be killed; give it more records"
+            time.sleep(0.05)
+        process.kill()
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    with Session(engine) as s:
+        killed = s.scalars(select(BatchRun)).one()
+        assert killed.status == "running" and 24 <= killed.rows_done < 240
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    with Session(engine) as s:
+        run_row = s.scalars(select(BatchRun)).one()
+        assert run_row.status == "done" and run_row.resumed == 1 and run_row.counts["new"] == 240
+        ids = s.scalars(select(AuditRecord.record_id)).all()
+    assert sorted(ids) == sorted(i["id"] for i in items)
+    assert count(engine, RecordHistory) == 240
+    lines = [json.loads(line) for line in finished.stderr.splitlines() if line.startswith("{")]
+    assert lines[0]["event"] == "run_resumed" and lines[-1]["event"] == "run_finished"
+    assert '"text"' not in finished.stderr and items[0]["text"][:40] not in finished.stderr
+    engine.dispose()
+
+
+def _hold_lease(db: Engine, holder: str, age: timedelta = timedelta(0)) -> None:
+    with Session(db) as s:
+        s.execute(update(BatchLease).where(BatchLease.id == 1).values(holder=holder, heartbeat_at=now() - age))
+        s.commit()
+
+
+def test_a_live_run_holds_the_lease_and_a_dead_one_is_taken_over(db: Engine, auditor: Auditor, tmp_path: Path):
+    source = write_jsonl(tmp_path / "export.jsonl", records(2))
+    _hold_lease(db, "another-host:123:abc")
+    with pytest.raises(BatchBusy) as refused:
+        run(db, auditor, source)
+    assert "another-host:123" in str(refused.value)
+    assert count(db, BatchRun) == 0
+    _hold_lease(db, "another-host:123:abc", age=timedelta(hours=1))  # silent for longer than the lease
+    assert run(db, auditor, source).status == "done"
+    _hold_lease(db, f"{socket.gethostname()}:{os.getpid()}:abc")  # this host, and alive
+    with pytest.raises(BatchBusy):
+        run(db, auditor, source)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    _hold_lease(db, f"{socket.gethostname()}:{gone.stdout.strip()}:abc")  # this host, and its process gone
+    assert run(db, auditor, source).status == "done"
+
+
+def test_a_run_whose_lease_is_taken_stops_without_storing_its_chunk(db: Engine, auditor: Auditor, tmp_path: Path):
+    source = write_jsonl(tmp_path / "export.jsonl", records(12))
+    scorer = Scripted(auditor)
+    scorer.on_call = lambda calls: _hold_lease(db, "usurper:1:x") if calls == 2 else None
+    with pytest.raises(LeaseLost):
+        run(db, scorer, source, chunk_rows=4)
+    assert count(db, AuditRecord) == 4  # the first chunk; the second never committed
+
+
+# -- bad input ----------------------------------------------------------------------------------------
+
+
+def test_a_header_the_profile_cannot_read_stops_before_anything_is_written(
+    db: Engine, auditor: Auditor, tmp_path: Path
+):
+    good = write_jsonl(tmp_path / "good.jsonl", records(2))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,record_type,text,favourite colour\nX,plan,Mum to try.,blue\n", encoding="utf-8")
+    with pytest.raises(TableError) as error:
+        run(db, auditor, good, bad)
+    assert "column 4" in str(error.value) and "favourite" not in str(error.value)
+    assert count(db, BatchRun) == 0 and count(db, AuditRecord) == 0
+    assert run(db, auditor, good).status == "done"  # the lease was not left held
+
+
+def test_a_file_malformed_part_way_stops_the_run_and_keeps_what_was_stored(
+    db: Engine, auditor: Auditor, tmp_path: Path
+):
+    path = tmp_path / "export.csv"
+    rows = [f'R-{i},case_note,"SW visited on {i} May."' for i in range(7)]
+    rows.insert(6, 'R-X,case_note,"an unclosed quote')
+    path.write_text("id,record_type,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run(db, auditor, path, chunk_rows=3)
+    assert result.status == "failed" and result.exit_status == 2
+    assert "row 8" in (result.error or "") and "unclosed" not in (result.error or "").replace("an unclosed quote?", "")
+    assert sorted(stored_ids(db, result.audits.values())) == ["R-0", "R-1", "R-2", "R-3", "R-4", "R-5"]
+    with Session(db) as s:
+        audit = s.get(Audit, result.audits[""])
+        assert audit is not None and audit.status == "failed"
+
+
+# -- what a run leaves ------------------------------------------------------------------------------
+
+
+def test_parquet_holds_what_the_run_scored_and_quarantined(db: Engine, auditor: Auditor, tmp_path: Path):
+    items = records(6)
+    result = run(db, auditor, write_jsonl(tmp_path / "export.jsonl", [*items, "not json"]))
+    folder = write_parquet(db, result.run_id, tmp_path / "out")
+    assert folder == tmp_path / "out" / result.run_id
+    scored = pq.read_table(folder / "records.parquet").to_pylist()
+    assert sorted(r["record_id"] for r in scored) == [i["id"] for i in items]
+    assert all(r["change"] == "new" and r["la_code"] == "894" for r in scored)
+    assert "text" not in pq.read_schema(folder / "records.parquet").names
+    findings = pq.read_table(folder / "findings.parquet")
+    assert findings.num_rows == count(db, FindingRow) == result.counts["findings"]
+    assert sum(r["findings"] for r in scored) == findings.num_rows
+    assert pq.read_table(folder / "quarantine.parquet").to_pylist()[0]["row"] == 7
+    again = run(db, auditor, write_jsonl(tmp_path / "again.jsonl", items))
+    empty = write_parquet(db, again.run_id, tmp_path / "out")
+    assert pq.read_table(empty / "records.parquet").num_rows == 0
+    assert pq.read_schema(empty / "records.parquet").names == pq.read_schema(folder / "records.parquet").names
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_the_run_report_is_one_self_contained_file(db: Engine, auditor: Auditor, tmp_path: Path):
+    from api.runreport import write_run_report
+
+    items = records(8, "894") + records(2, "201", prefix="T")
+    result = run(db, auditor, write_jsonl(tmp_path / "export.jsonl", [*items, {**items[0], "record_type": "memo"}]))
+    path = tmp_path / "run.html"
+    write_run_report(db, result.run_id, path, worst=3)
+    page = path.read_text(encoding="utf-8")
+    for banned in ("<script", "<link", "src=", "<iframe", "<object", "<img", "@import"):
+        assert banned not in page
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    hrefs = re.findall(r' href="([^"]*)"', page)
+    assert hrefs and all(h.startswith("#") and h[1:] in ids for h in hrefs)  # nothing outside the file
+    assert "Council 894" in page and "Council 201" in page
+    assert "record_type" in page and "R-0000" in page  # the quarantined row, located
+    with Session(db) as s:
+        lowest = s.scalars(
+            select(AuditRecord.record_id)
+            .where(AuditRecord.audit_id == result.audits["894"])
+            .order_by(AuditRecord.score, AuditRecord.position)
+        ).all()
+    shown = [rid for rid in lowest if f">Record {rid}<" in page]
+    assert shown == lowest[:3]
+
+
+def test_the_service_shows_a_run_s_audits(database_url: str, auditor: Auditor, tmp_path: Path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.keys import Role, create_key
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    items = records(3)
+    result = run(engine, auditor, write_jsonl(tmp_path / "export.jsonl", items))
+    with Session(engine) as s:
+        key, _row = create_key(s, Role.manager, "manager", [SAMPLES[0]["team"]])
+        s.commit()
+    with TestClient(create_app(database_url, auditor=auditor)) as client:
+        listed = client.get("/v1/audits", headers={"Authorization": f"Bearer {key}"}).json()
+        [audit] = listed["items"]
+        assert audit["id"] == result.audits["894"] and "council 894" in audit["label"]
+        mine = [i for i in items if i["team"] == SAMPLES[0]["team"]]
+        assert 0 < len(mine) < len(items) and audit["records"] == len(mine)  # only their team's records
+    engine.dispose()
+
+
+def test_the_migrations_build_what_the_models_describe(db: Engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from api.db import Base
+
+    with db.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+
+def _cli(database_url: str, tmp_path: Path, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from auditor.cli import app
+
+    env = {"AUDITOR_DATABASE_URL": database_url, "AUDITOR_MODEL": "off", "AUDITOR_DATA_DIR": str(tmp_path)}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_the_batch_command_says_what_it_quarantined_in_its_exit_status_and_files(database_url: str, tmp_path: Path):
+    items = records(5)
+    secret = "the children were left alone overnight"
+    source = write_jsonl(tmp_path / "export.jsonl", [*items, {**items[0], "id": "", "text": secret}])
+    out = tmp_path / "out"
+    result = _cli(
+        database_url,
+        tmp_path,
+        "batch",
+        str(source),
+        "--log",
+        "json",
+        "--summary",
+        str(out / "summary.json"),
+        "--parquet",
+        str(out),
+        "--report",
+        str(out / "run.html"),
+    )
+    assert result.exit_code == EXIT_QUARANTINED, result.output
+    assert f"quarantined: {source}, row 6, field 'id'" in result.stdout
+    assert secret not in result.output
+    data = json.loads((out / "summary.json").read_text())
+    assert data["counts"]["new"] == 5 and data["counts"]["quarantined"] == 1
+    assert data["quarantined"] == [
+        {"file": str(source), "row": 6, "record_id": None, "field": "id", "reason": data["quarantined"][0]["reason"]}
+    ]
+    assert (out / data["run_id"] / "records.parquet").is_file() and (out / "run.html").is_file()
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
+    assert secret not in result.stderr
+    again = _cli(database_url, tmp_path, "batch", str(write_jsonl(tmp_path / "clean.jsonl", items)), "--log", "bar")
+    assert again.exit_code == 0, again.output
+    assert "5 unchanged (skipped)" in again.stdout
+    listed = _cli(database_url, tmp_path, "runs")
+    assert listed.exit_code == 0 and data["run_id"] in listed.stdout and "2 run(s)" in listed.stdout
+    shown = _cli(database_url, tmp_path, "runs", data["run_id"][:8])
+    assert shown.exit_code == 0 and f"quarantined: {source}, row 6" in shown.stdout
+    as_json = _cli(database_url, tmp_path, "runs", data["run_id"], "--json")
+    assert json.loads(as_json.stdout)["counts"] == data["counts"]
+
+
+def test_the_batch_command_refuses_bad_input_and_a_busy_database(database_url: str, tmp_path: Path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,record_type,text,shoe size\nX,plan,Mum to try.,9\n", encoding="utf-8")
+    refused = _cli(database_url, tmp_path, "batch", str(bad))
+    assert refused.exit_code == 2
+    assert str(bad) in refused.stderr and "column 4" in refused.stderr and "nothing was written" in refused.stderr
+    unknown = _cli(database_url, tmp_path, "batch", str(bad), "--profile", "no-such-profile")
+    assert unknown.exit_code == 2 and "generic" in unknown.stderr  # the shipped profiles are named
+    engine = make_engine(database_url)
+    migrate(engine)
+    _hold_lease(engine, "another-host:1:x")
+    engine.dispose()
+    busy = _cli(database_url, tmp_path, "batch", str(write_jsonl(tmp_path / "ok.jsonl", records(1))))
+    assert busy.exit_code == 5 and "another batch run" in busy.stderr
