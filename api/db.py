@@ -311,6 +311,28 @@ class RecordHistory(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class CaseFindingRow(Base):
+    """A case-level finding of a run, about one child (auditor/cases.py), shown on `record_id`."""
+
+    __tablename__ = "case_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), index=True)
+    la_code: Mapped[str] = mapped_column(String(20))
+    child_id: Mapped[str] = mapped_column(String(200))
+    rule_id: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    record_id: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str] = mapped_column(Text)
+    citation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    as_of: Mapped[str] = mapped_column(String(10))
+
+
 class BatchLease(Base):
     """One row: which batch process may write (`holder`), and when it last said it was alive."""
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from api import report
-from api.db import ApiKey, Audit, AuditRecord, now
+from api.db import ApiKey, Audit, AuditRecord, CaseFindingRow, now
 from api.web import _STYLESHEET, TEMPLATES, _overview, _record_view
 from auditor.batchout import summary
 from auditor.files import atomic_text
 
 WORST = 20  # records shown in full for each council
+CASES_LISTED = 500  # case-level findings listed; the Parquet file holds them all
 
 
 def write_run_report(engine: Engine, run_id: str, path: Path, worst: int = WORST) -> None:
@@ -42,8 +44,24 @@ def write_run_report(engine: Engine, run_id: str, path: Path, worst: int = WORST
                     "views": [_record_view(s, reader, row, with_opinions=False) for row in lowest],
                 }
             )
+        cases = list(
+            s.scalars(
+                select(CaseFindingRow)
+                .where(CaseFindingRow.run_id == run_id)
+                .order_by(CaseFindingRow.la_code, CaseFindingRow.team, CaseFindingRow.child_id, CaseFindingRow.id)
+                .limit(CASES_LISTED)
+            )
+        )
+        case_total = s.scalar(select(func.count()).where(CaseFindingRow.run_id == run_id)) or 0
         page = TEMPLATES.get_template("report/run.html").generate(
-            run=data, sections=sections, worst=worst, stylesheet=_STYLESHEET, generated=now(), versions=data["versions"]
+            run=data,
+            cases=cases,
+            case_total=case_total,
+            sections=sections,
+            worst=worst,
+            stylesheet=_STYLESHEET,
+            generated=now(),
+            versions=data["versions"],
         )
         with atomic_text(path) as out:
             for piece in page:

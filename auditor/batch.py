@@ -32,11 +32,12 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,7 @@ from api.db import (
     BatchLease,
     BatchRun,
     BatchRunAudit,
+    CaseFindingRow,
     FindingRow,
     Quarantined,
     RecordHistory,
@@ -57,6 +59,7 @@ from api.db import (
     table,
     utc,
 )
+from auditor.cases import CaseRecord, Settings, check_child, load_case_rules
 from auditor.findings import RecordResult
 from auditor.profiles import Profile
 from auditor.records import InputError, Record, nul_field
@@ -69,8 +72,8 @@ EXIT_BUSY = 5  # another batch run holds the lease
 LEASE_SECONDS = float(os.environ.get("AUDITOR_BATCH_LEASE_SECONDS", "900"))
 # Every row read is exactly one of: new, changed, rescored (these three scored), unchanged (skipped) or
 # quarantined. `missing` counts records an earlier run read that this one did not.
-COUNTS = ("rows", "new", "changed", "rescored", "unchanged", "quarantined", "findings", "missing")
-PHASES = ("read", "score", "store")
+COUNTS = ("rows", "new", "changed", "rescored", "unchanged", "quarantined", "findings", "missing", "case_findings")
+PHASES = ("read", "score", "store", "cases")
 
 
 class Scorer(Protocol):
@@ -189,6 +192,8 @@ def run_batch(
     chunk_rows: int = CHUNK_ROWS,
     rescore_all: bool = False,
     reporter: Reporter | None = None,
+    as_of: date | None = None,
+    case_settings: Settings | None = None,
 ) -> RunResult:
     """Score `paths` into the database; resume the unfinished run over the same inputs if there
     is one. Raises TableError (nothing written) for an input that cannot be read or whose header
@@ -212,7 +217,7 @@ def run_batch(
     try:
         run, resumed = _start(engine, holder, fingerprint, inputs, profile, chunk_rows, versions)
         batch = _Run(engine, scorer, run, holder, paths, profile, versions, rescore_all, reporter or Silent())
-        return batch.go(resumed)
+        return batch.go(resumed, as_of or now().date(), case_settings or Settings())
     finally:
         _release(engine, holder)
 
@@ -385,8 +390,9 @@ class _Run:
             self.next_position = {audit_id: (last or 0) + 1 for audit_id, last in positions}
             self.owner: int | None = None
 
-    def go(self, resumed: bool) -> RunResult:
+    def go(self, resumed: bool, as_of: date, case_settings: Settings) -> RunResult:
         run = self.run
+        self.as_of, self.case_settings = as_of, case_settings
         started = time.monotonic()
         self.reporter.event(
             "run_resumed" if resumed else "run_started",
@@ -405,6 +411,11 @@ class _Run:
             error = str(failure)[:300]
         finally:
             self.timings["total"] += time.monotonic() - started
+        if error is None:
+            tick = time.monotonic()
+            self.counts["case_findings"] = self._case_checks()
+            self.timings["cases"] += time.monotonic() - tick
+            self.timings["total"] += time.monotonic() - tick
         with Session(self.engine) as s:
             if error is None:
                 self.counts["missing"] = self._missing(s)
@@ -687,6 +698,68 @@ class _Run:
         self.audits[la_code] = audit_id
         return audit_id
 
+    def _case_checks(self) -> int:
+        """Case-level findings as of `as_of` for every child of the records this run read (the
+        latest version of each), written in one transaction (a resumed run writes them afresh)."""
+        state, records = table(RecordState), table(AuditRecord)
+        query = (
+            select(
+                state.c.la_code,
+                records.c.child_id,
+                records.c.record_id.label("id"),
+                records.c.record_type,
+                records.c.plan_type,
+                records.c.recorded_at,
+                records.c.plan_start_date,
+                case((records.c.record_type == "plan", records.c.text), else_="").label("text"),
+                records.c.team,
+                records.c.worker,
+            )
+            .join(records, records.c.id == state.c.audit_record_id)
+            .where(state.c.last_seen_run == self.run.id, records.c.child_id.is_not(None))
+            .order_by(state.c.la_code, records.c.child_id)
+            .execution_options(yield_per=5000)
+        )
+        rules, found, as_of = load_case_rules(), 0, self.as_of.isoformat()
+        with Session(self.engine) as s:
+            s.execute(delete(table(CaseFindingRow)).where(table(CaseFindingRow).c.run_id == self.run.id))
+            pending: list[dict[str, Any]] = []
+            for (la_code, child_id), rows in groupby(s.execute(query), key=lambda r: (r.la_code, r.child_id)):
+                child = [
+                    CaseRecord.model_validate({k: v for k, v in r._asdict().items() if k not in _CHILD}) for r in rows
+                ]
+                by_id = {r.id: r for r in child}
+                for f in check_child(child, self.as_of, rules, self.case_settings):
+                    anchor = by_id[f.record_id]
+                    pending.append(
+                        {
+                            "run_id": self.run.id,
+                            "la_code": la_code,
+                            "child_id": child_id,
+                            "rule_id": f.rule_id,
+                            "category": f.category.value,
+                            "severity": f.severity.value,
+                            "record_id": f.record_id,
+                            "team": anchor.team,
+                            "worker": anchor.worker,
+                            "message": f.message,
+                            "suggestion": f.suggestion,
+                            "citation": f.citation,
+                            "evidence": f.evidence,
+                            "as_of": as_of,
+                        }
+                    )
+                if len(pending) >= 1000:
+                    found += len(pending)
+                    s.execute(insert(table(CaseFindingRow)), pending)
+                    pending = []
+            if pending:
+                found += len(pending)
+                s.execute(insert(table(CaseFindingRow)), pending)
+            _renew(s, self.holder, self.run.id)
+            s.commit()
+        return found
+
     def _missing(self, s: Session) -> int:
         """Records an earlier run read, of the councils this run read, that this run did not: a
         shorter export than last night's shows here."""
@@ -700,6 +773,9 @@ class _Run:
             )
             or 0
         )
+
+
+_CHILD = ("la_code", "child_id")  # the group's key, not a record's field
 
 
 def _duplicate(row: Row, record: Record) -> InputError:

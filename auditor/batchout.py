@@ -22,7 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.db import Audit, AuditRecord, BatchRun, BatchRunAudit, FindingRow, Quarantined, RecordHistory, utc
+from api.db import (
+    Audit,
+    AuditRecord,
+    BatchRun,
+    BatchRunAudit,
+    CaseFindingRow,
+    FindingRow,
+    Quarantined,
+    RecordHistory,
+    utc,
+)
 from auditor.files import atomic_text
 
 QUARANTINE_LISTED = 1000  # in the summary; the Parquet file and `auditor runs` hold them all
@@ -87,6 +97,14 @@ def summary(engine: Engine, run_id: str) -> dict[str, Any]:
                 .limit(QUARANTINE_LISTED)
             )
         ]
+        case_rules = dict(
+            s.execute(
+                select(CaseFindingRow.rule_id, func.count())
+                .where(CaseFindingRow.run_id == run_id)
+                .group_by(CaseFindingRow.rule_id)
+                .order_by(CaseFindingRow.rule_id)
+            ).all()
+        )
         counts = {k: int(v) for k, v in run.counts.items()}
         timings = dict(run.timings)
         total = timings.get("total") or 0.0
@@ -105,6 +123,7 @@ def summary(engine: Engine, run_id: str) -> dict[str, Any]:
             "timings_seconds": timings,
             "rows_per_second": round(counts.get("rows", 0) / total, 1) if total else None,
             "audits": audits,
+            "case_findings_by_rule": case_rules,
             "quarantined": quarantined,
             "quarantined_listed": len(quarantined),
         }
@@ -122,12 +141,18 @@ def summary_lines(data: dict[str, Any], shown: int = 20) -> list[str]:
         f"{counts.get('quarantined', 0):,} quarantined",
         f"  findings {counts.get('findings', 0):,}; records an earlier run read that this one did not: "
         f"{counts.get('missing', 0):,}",
+        f"  case-level findings {counts.get('case_findings', 0):,}"
+        + (
+            ": " + ", ".join(f"{rule} {n:,}" for rule, n in data["case_findings_by_rule"].items())
+            if data["case_findings_by_rule"]
+            else ""
+        ),
     ]
     timings = data["timings_seconds"]
     if timings.get("total"):
         lines.append(
             f"  took {timings['total']:.1f} s ({data['rows_per_second'] or 0:,.0f} rows/s): "
-            + ", ".join(f"{phase} {timings.get(phase, 0):.1f} s" for phase in ("read", "score", "store"))
+            + ", ".join(f"{phase} {timings.get(phase, 0):.1f} s" for phase in ("read", "score", "store", "cases"))
         )
     for audit in data["audits"]:
         council = f"council {audit['la_code']}" if audit["la_code"] else "records with no council code"
@@ -207,6 +232,23 @@ def _schemas() -> dict[str, Any]:
                 ("confidence", pa.float64()),
             ]
         ),
+        "case_findings": pa.schema(
+            [
+                ("run_id", text),
+                ("la_code", text),
+                ("child_id", text),
+                ("rule_id", text),
+                ("category", text),
+                ("severity", text),
+                ("record_id", text),
+                ("team", text),
+                ("worker", text),
+                ("message", text),
+                ("suggestion", text),
+                ("evidence", text),
+                ("as_of", text),
+            ]
+        ),
         "quarantine": pa.schema(
             [
                 ("run_id", text),
@@ -224,8 +266,8 @@ BATCH_ROWS = 10_000
 
 
 def write_parquet(engine: Engine, run_id: str, folder: Path) -> Path:
-    """The run's records, findings and quarantined rows as `folder/RUN_ID/{records,findings,
-    quarantine}.parquet`; returns that folder. Read and written BATCH_ROWS rows at a time."""
+    """The run's records, findings, case-level findings and quarantined rows as
+    `folder/RUN_ID/{records,findings,case_findings,quarantine}.parquet`; returns that folder. Read and written BATCH_ROWS rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -238,6 +280,7 @@ def write_parquet(engine: Engine, run_id: str, folder: Path) -> Path:
             for name, rows in (
                 ("records", _record_rows(s, run_id)),
                 ("findings", _finding_rows(s, run_id)),
+                ("case_findings", _case_rows(s, run_id)),
                 ("quarantine", _quarantine_rows(s, run_id)),
             ):
                 schema = schemas[name]
@@ -315,6 +358,31 @@ def _finding_rows(s: Session, run_id: str) -> Iterator[dict[str, Any]]:
             "suggestion": f.suggestion,
             "source": f.source,
             "confidence": f.confidence,
+        }
+
+
+def _case_rows(s: Session, run_id: str) -> Iterator[dict[str, Any]]:
+    query = (
+        select(CaseFindingRow)
+        .where(CaseFindingRow.run_id == run_id)
+        .order_by(CaseFindingRow.id)
+        .execution_options(yield_per=BATCH_ROWS)
+    )
+    for f in s.scalars(query):
+        yield {
+            "run_id": run_id,
+            "la_code": f.la_code or None,
+            "child_id": f.child_id,
+            "rule_id": f.rule_id,
+            "category": f.category,
+            "severity": f.severity,
+            "record_id": f.record_id,
+            "team": f.team,
+            "worker": f.worker,
+            "message": f.message,
+            "suggestion": f.suggestion,
+            "evidence": json.dumps(f.evidence),
+            "as_of": f.as_of,
         }
 
 

@@ -21,7 +21,8 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -532,6 +533,15 @@ def batch(
     log_format: Annotated[
         LogFormat, typer.Option("--log", help="Progress: a bar on a terminal and JSON lines otherwise (auto).")
     ] = LogFormat.auto,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Case-level checks as of this date (YYYY-MM-DD; default today).")
+    ] = None,
+    oversight_days: Annotated[
+        int | None,
+        typer.Option(
+            "--oversight-days", help="Management oversight must be this recent on a long CP plan (default 90)."
+        ),
+    ] = None,
 ) -> None:
     """Score whole exports into the service's database: only new and changed records are scored,
     a killed run resumes where it stopped, and malformed rows are quarantined with their reason.
@@ -539,6 +549,7 @@ def batch(
     on a malformed file; 5 another batch run is in progress; 130 interrupted (run it again to resume)."""
     from auditor.batch import EXIT_BUSY, BatchBusy, LeaseLost, run_batch
     from auditor.batchlog import JsonLog, ProgressBar
+    from auditor.cases import Settings
     from auditor.engine import Auditor
     from auditor.profiles import ProfileError, load_profile
     from auditor.tables import TableError
@@ -547,6 +558,12 @@ def batch(
         _fail("--workers must be at least 1")
     if chunk_rows < 1:
         _fail("--chunk-rows must be at least 1")
+    if oversight_days is not None and oversight_days < 1:
+        _fail("--oversight-days must be at least 1")
+    try:
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _fail("--as-of must be a date written YYYY-MM-DD")
     try:
         chosen = load_profile(profile)
     except ProfileError as exc:
@@ -564,19 +581,7 @@ def batch(
     try:
         with _database() as engine:
             try:
-                if bar:
-                    with reporter:
-                        result = run_batch(
-                            engine,
-                            scorer,
-                            versions,
-                            inputs,
-                            chosen,
-                            chunk_rows=chunk_rows,
-                            rescore_all=rescore_all,
-                            reporter=reporter,
-                        )
-                else:
+                with reporter if bar else nullcontext():
                     result = run_batch(
                         engine,
                         scorer,
@@ -586,6 +591,8 @@ def batch(
                         chunk_rows=chunk_rows,
                         rescore_all=rescore_all,
                         reporter=reporter,
+                        as_of=as_of_date,
+                        case_settings=Settings(oversight_days),
                     )
             except TableError as exc:
                 _fail(f"{exc}\nnothing was written")

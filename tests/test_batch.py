@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -582,3 +582,104 @@ def test_the_batch_command_refuses_bad_input_and_a_busy_database(database_url: s
     engine.dispose()
     busy = _cli(database_url, tmp_path, "batch", str(write_jsonl(tmp_path / "ok.jsonl", records(1))))
     assert busy.exit_code == 5 and "another batch run" in busy.stderr
+
+
+# -- case-level checks --------------------------------------------------------------------------------
+
+
+def _timeline() -> list[dict[str, Any]]:
+    """Child C-1: on a CP plan since October 2020 with its actions rolled on and no oversight;
+    child C-2: a CP plan with recent supervision and a review."""
+    plan = "Actions\n1. Mum to attend the Freedom Programme by {by}.\n2. SW to visit the children {how}."
+    base = {"la_code": "894", "team": "Safeguarding East", "worker": "W-1"}
+    return [
+        {
+            **base,
+            "id": "C1-P1",
+            "child_id": "C-1",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "recorded_at": "2020-10-21",
+            "plan_start_date": "2020-10-19",
+            "text": plan.format(by="30.11.20", how="fortnightly"),
+        },
+        {
+            **base,
+            "id": "C1-P2",
+            "child_id": "C-1",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "recorded_at": "2021-04-14",
+            "plan_start_date": "2020-10-19",
+            "text": plan.format(by="31.05.21", how="monthly at school"),
+        },
+        {
+            **base,
+            "id": "C1-R1",
+            "child_id": "C-1",
+            "record_type": "review",
+            "recorded_at": "2021-01-14",
+            "text": "RCPC held. Plan to continue.",
+        },
+        {
+            **base,
+            "id": "C2-P1",
+            "child_id": "C-2",
+            "record_type": "plan",
+            "plan_type": "cp",
+            "recorded_at": "2021-01-10",
+            "plan_start_date": "2020-11-02",
+            "text": "Actions\n1. Dad to stop drinking.",
+        },
+        {
+            **base,
+            "id": "C2-R1",
+            "child_id": "C-2",
+            "record_type": "review",
+            "recorded_at": "2021-02-01",
+            "text": "RCPC held.",
+        },
+        {
+            **base,
+            "id": "C2-S1",
+            "child_id": "C-2",
+            "record_type": "supervision",
+            "recorded_at": "2021-06-01",
+            "text": "Supervision: plan reviewed.",
+        },
+    ]
+
+
+def test_a_run_records_case_level_findings_as_of_its_date(db: Engine, auditor: Auditor, tmp_path: Path):
+    from api.db import CaseFindingRow
+
+    items = _timeline()
+    result = run(db, auditor, write_jsonl(tmp_path / "night1.jsonl", items), as_of=date(2021, 6, 30))
+    with Session(db) as s:
+        found = {(f.child_id, f.rule_id, f.record_id) for f in s.scalars(select(CaseFindingRow))}
+        stored = s.scalars(select(CaseFindingRow).where(CaseFindingRow.rule_id == "CS001")).one()
+    assert found == {("C-1", "CS001", "C1-P2"), ("C-1", "CS002", "C1-P2")}
+    assert stored.team == "Safeguarding East" and stored.as_of == "2021-06-30"
+    assert [e["record_id"] for e in stored.evidence] == ["C1-P2"]
+    assert result.counts["case_findings"] == 2
+    data = summary(db, result.run_id)
+    assert data["case_findings_by_rule"] == {"CS001": 1, "CS002": 1}
+    folder = write_parquet(db, result.run_id, tmp_path / "out")
+    assert sorted(pq.read_table(folder / "case_findings.parquet").column("rule_id").to_pylist()) == ["CS001", "CS002"]
+    # The next night a manager's oversight is recorded: the finding goes; later the review falls due.
+    oversight = {
+        **items[0],
+        "id": "C1-S1",
+        "record_type": "supervision",
+        "plan_type": None,
+        "recorded_at": "2021-07-02",
+        "text": "TM oversight: plan reviewed with the SW.",
+    }
+    night2 = run(db, auditor, write_jsonl(tmp_path / "night2.jsonl", [*items, oversight]), as_of=date(2021, 7, 20))
+    assert night2.counts["new"] == 1 and night2.counts["unchanged"] == 6
+    with Session(db) as s:
+        tonight = {
+            (f.child_id, f.rule_id)
+            for f in s.scalars(select(CaseFindingRow).where(CaseFindingRow.run_id == night2.run_id))
+        }
+    assert tonight == {("C-1", "CS002"), ("C-1", "CS003")}  # C-1's review was due by 14.07.21

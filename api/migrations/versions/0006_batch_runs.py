@@ -82,6 +82,26 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Index("ix_record_history_record", "la_code", "record_id"),
     )
+    op.create_table(
+        "case_findings",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "run_id", sa.String(36), sa.ForeignKey("batch_runs.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        sa.Column("la_code", sa.String(20), nullable=False),
+        sa.Column("child_id", sa.String(200), nullable=False),
+        sa.Column("rule_id", sa.String(10), nullable=False),
+        sa.Column("category", sa.String(40), nullable=False),
+        sa.Column("severity", sa.String(10), nullable=False),
+        sa.Column("record_id", sa.String(200), nullable=False),
+        sa.Column("team", sa.String(200), nullable=True),
+        sa.Column("worker", sa.String(200), nullable=True),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("suggestion", sa.Text, nullable=False),
+        sa.Column("citation", sa.Text, nullable=False),
+        sa.Column("evidence", sa.JSON, nullable=False),
+        sa.Column("as_of", sa.String(10), nullable=False),
+    )
     lease = op.create_table(
         "batch_lease",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -93,7 +113,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("batch_lease", "record_history", "record_state", "batch_quarantine", "batch_run_audits", "batch_runs"):
+    for name in (
+        "batch_lease",
+        "case_findings",
+        "record_history",
+        "record_state",
+        "batch_quarantine",
+        "batch_run_audits",
+        "batch_runs",
+    ):
         op.drop_table(name)
     with op.batch_alter_table("audits") as batch:
         batch.drop_column("label")
