@@ -95,7 +95,8 @@ def _columns(profile: Profile, headers: Iterable[object], name: str) -> ColumnMa
     return columns
 
 
-def _row(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, number: int) -> Row:
+def row_of(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, number: int) -> Row:
+    """One data row's record, or its problem (shared with the Spark job, auditor/spark.py)."""
     raw = profile.raw_record(cells, columns)
     if len(cells) > columns.width:
         record_id = str(raw["id"]).strip() if raw.get("id") not in (None, "") else None
@@ -134,7 +135,7 @@ def _csv_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
                 raise TableError(name, f"row {number + 1} is malformed CSV (an unclosed quote?)") from None
             number += 1
             if any(cell.strip() for cell in cells):
-                yield _row(profile, columns, list(cells), name, number)
+                yield row_of(profile, columns, list(cells), name, number)
 
 
 def _xlsx_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
@@ -156,7 +157,7 @@ def _xlsx_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
             while values and values[-1] in (None, ""):
                 values.pop()  # openpyxl pads a row to the sheet's widest
             if values:
-                yield _row(profile, columns, values, name, number)
+                yield row_of(profile, columns, values, name, number)
     finally:
         workbook.close()
 
@@ -184,7 +185,7 @@ def _jsonl_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
                     reason = "; ".join(p.problem for p in columns.problems)
                     yield Row(name, number, problem=InputError(name, reason, number))
                     continue
-                yield _row(profile, columns, list(item.values()), name, number)
+                yield row_of(profile, columns, list(item.values()), name, number)
         except InputError as error:  # undecodable bytes
             raise TableError(name, f"row {error.row}: {error.message}") from None
 
@@ -207,4 +208,4 @@ def _parquet_rows(path: Path, name: str, profile: Profile, chunk_rows: int) -> I
             cells: list[Any] = [None] * len(headers)
             for i in wanted:
                 cells[i] = values[i][position]
-            yield _row(profile, columns, cells, name, number)
+            yield row_of(profile, columns, cells, name, number)
