@@ -23,11 +23,13 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from auditor.engine import Auditor
 from auditor.findings import RecordResult
 from auditor.records import Record
+
+if TYPE_CHECKING:
+    from auditor.engine import Auditor
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -56,6 +58,8 @@ def _start() -> None:
     # Not SIGTERM: the executor stops the survivors of a broken pool with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(os.getppid(),), name="auditor-orphan-check", daemon=True).start()
+    from auditor.engine import Auditor  # here: a process that only hands records out need not import spaCy
+
     _ENGINE = Auditor()
 
 
@@ -70,6 +74,11 @@ def _exit_with(service: int, every: float = 1.0) -> None:
 def _score(records: list[Record]) -> list[RecordResult]:
     assert _ENGINE is not None, "the scoring process did not start"
     return list(_ENGINE.audit_many(records))
+
+
+def _versions() -> dict[str, str]:
+    assert _ENGINE is not None, "the scoring process did not start"
+    return _ENGINE.versions()
 
 
 def _ready(pause: float) -> int:
@@ -107,6 +116,10 @@ class ScoringPool:
     def _restart(self, pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(BrokenProcessPool, TimeoutError):  # broken again: the next call replaces it
             self._start(pool, 300)
+
+    def versions(self) -> dict[str, str]:
+        """What the scoring processes score with (the service's process need not load an engine)."""
+        return self._pool.submit(_versions).result()
 
     def audit_many(self, records: Iterable[Record]) -> list[RecordResult]:
         batch = list(records)

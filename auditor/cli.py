@@ -550,7 +550,6 @@ def batch(
     from auditor.batch import EXIT_BUSY, BatchBusy, LeaseLost, run_batch
     from auditor.batchlog import JsonLog, ProgressBar
     from auditor.cases import Settings
-    from auditor.engine import Auditor
     from auditor.profiles import ProfileError, load_profile
     from auditor.tables import TableError
 
@@ -568,14 +567,22 @@ def batch(
         chosen = load_profile(profile)
     except ProfileError as exc:
         _fail(str(exc))
-    scorer: Any = Auditor(nlp=_pipeline(), models=_models(False))
-    versions = scorer.versions()
     pool = None
-    if workers > 1:
+    scorer: Any
+    if workers > 1:  # the scoring processes load the engine; this process only reads and stores
         from api.scoring import ScoringPool
 
         pool = scorer = ScoringPool(workers)
-        pool.start()
+        try:
+            pool.start()
+        except RuntimeError as exc:
+            _fail(f"{exc}; try --workers 1 to see why")
+        versions = pool.versions()
+    else:
+        from auditor.engine import Auditor
+
+        scorer = Auditor(nlp=_pipeline(), models=_models(False))
+        versions = scorer.versions()
     bar = log_format is LogFormat.bar or (log_format is LogFormat.auto and sys.stderr.isatty())
     reporter: Any = ProgressBar() if bar else JsonLog()
     try:
