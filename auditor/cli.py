@@ -512,7 +512,9 @@ class LogFormat(StrEnum):
 def batch(
     inputs: Annotated[
         list[Path],
-        typer.Argument(metavar="INPUT...", help="CSV, TSV, XLSX, JSONL or Parquet exports, read in order."),
+        typer.Argument(
+            metavar="INPUT...", help="CSV, TSV, XLSX, JSONL or Parquet exports, or folders of them, read in order."
+        ),
     ],
     profile: Annotated[
         str, typer.Option("--profile", "-p", help="Column-mapping profile: a shipped one's name, or a YAML file.")
@@ -551,7 +553,7 @@ def batch(
     from auditor.batchlog import JsonLog, ProgressBar
     from auditor.cases import Settings
     from auditor.profiles import ProfileError, load_profile
-    from auditor.tables import TableError
+    from auditor.tables import TableError, expand_inputs
 
     if workers < 1:
         _fail("--workers must be at least 1")
@@ -566,6 +568,10 @@ def batch(
     try:
         chosen = load_profile(profile)
     except ProfileError as exc:
+        _fail(str(exc))
+    try:
+        inputs = expand_inputs(inputs)
+    except TableError as exc:
         _fail(str(exc))
     pool = None
     scorer: Any

@@ -61,6 +61,26 @@ class TableError(Exception):
         super().__init__(f"{file}: {message}{details}")
 
 
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".parquet")
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """The inputs, with each folder replaced by the files in it that can be read, by name (not
+    its subfolders, nor hidden files). An empty folder is a TableError."""
+    expanded: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        found = sorted(
+            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        )
+        if not found:
+            raise TableError(str(path), f"the folder holds no file to read ({', '.join(SUFFIXES)})")
+        expanded += found
+    return expanded
+
+
 def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS) -> Generator[list[Row]]:
     """The file's rows through `profile`, `chunk_rows` at a time, in file order."""
     path = Path(path)

@@ -153,3 +153,18 @@ def test_a_file_without_a_header_row_is_refused_without_repeating_its_first_row(
     with pytest.raises(TableError) as raised:
         _rows(path)
     assert SECRET not in str(raised.value) and "column 3: unknown column" in str(raised.value)
+
+
+def test_a_folder_stands_for_the_files_in_it_that_can_be_read(tmp_path: Path) -> None:
+    from auditor.tables import expand_inputs
+
+    folder = tmp_path / "exports"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.csv", "a.jsonl", ".hidden.csv", "notes.md", "c.PARQUET", "sub/d.csv"):
+        (folder / name).write_text("", encoding="utf-8")
+    single = tmp_path / "single.xlsx"
+    assert expand_inputs([single, folder]) == [single, folder / "a.jsonl", folder / "b.csv", folder / "c.PARQUET"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TableError) as error:
+        expand_inputs([tmp_path / "empty"])
+    assert "no file to read" in str(error.value)
