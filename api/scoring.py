@@ -87,16 +87,26 @@ def _ready(pause: float) -> int:
 
 
 class ScoringPool:
-    def __init__(self, processes: int) -> None:
+    """`processes` scoring processes. With `max_tasks_per_child`, each is replaced by a fresh one
+    after that many tasks: spaCy's string store and the classifier's word caches keep every new
+    word they see, so a process that scores millions of real notes (new dates, reference numbers,
+    misspellings) would grow without end (`auditor batch` recycles them; the service does not)."""
+
+    def __init__(self, processes: int, max_tasks_per_child: int | None = None) -> None:
         if processes < 1:
             raise ValueError("a scoring pool needs at least one process")
-        self.processes = processes
+        self.processes, self.max_tasks_per_child = processes, max_tasks_per_child
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the service process has threads (the event loop's, the job worker's).
-        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start)
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            max_tasks_per_child=self.max_tasks_per_child,
+        )
 
     def start(self, timeout: float = 300) -> None:
         """Start every scoring process and wait until each has loaded its engine, so that the

@@ -68,6 +68,7 @@ from auditor.tables import CHUNK_ROWS, Row, TableError, read_chunks
 # Exit statuses of `auditor batch` beside the command line's own (0, 2, 3, 130).
 EXIT_QUARANTINED = 4  # the run finished, and some rows were quarantined
 EXIT_BUSY = 5  # another batch run holds the lease
+EXIT_EMPTY = 6  # the run finished, and its inputs held no rows at all
 
 LEASE_SECONDS = float(os.environ.get("AUDITOR_BATCH_LEASE_SECONDS", "900"))
 # Every row read is exactly one of: new, changed, rescored (these three scored), unchanged (skipped) or
@@ -175,7 +176,9 @@ class RunResult:
     def exit_status(self) -> int:
         if self.status != "done":
             return 2
-        return EXIT_QUARANTINED if self.counts.get("quarantined") else 0
+        if self.counts.get("quarantined"):
+            return EXIT_QUARANTINED
+        return EXIT_EMPTY if not self.counts.get("rows") else 0
 
 
 def versions_digest(versions: dict[str, str]) -> str:
@@ -253,6 +256,8 @@ def _dead(holder: str | None) -> str | None:
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return None
+    if int(pid) == os.getpid():  # this process's pid, another run's holder: a restarted container's
+        return holder
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -389,11 +394,15 @@ class _Run:
             ).all()
             self.next_position = {audit_id: (last or 0) + 1 for audit_id, last in positions}
             self.owner: int | None = None
+            # Records last scored by these runs are scored again: their runs never finished.
+            self.unfinished_runs = set(
+                s.scalars(select(BatchRun.id).where(BatchRun.status.in_(("abandoned", "failed"))))
+            )
+        self.total_before, self.started = self.timings.get("total", 0.0), time.monotonic()
 
     def go(self, resumed: bool, as_of: date, case_settings: Settings) -> RunResult:
         run = self.run
         self.as_of, self.case_settings = as_of, case_settings
-        started = time.monotonic()
         self.reporter.event(
             "run_resumed" if resumed else "run_started",
             self.progress,
@@ -401,57 +410,44 @@ class _Run:
             files=len(self.paths),
             checkpoint={"file_index": run.file_index, "rows_done": run.rows_done},
         )
-        error: str | None = None
-        try:
-            for index, path in enumerate(self.paths):
-                if index < run.file_index:
-                    continue
+        for index, path in enumerate(self.paths):
+            if index >= run.file_index:
                 self._file(index, path, run.rows_done if index == run.file_index else 0)
-        except TableError as failure:  # a malformed file part way: what was stored stays
-            error = str(failure)[:300]
-        finally:
-            self.timings["total"] += time.monotonic() - started
-        if error is None:
-            tick = time.monotonic()
-            self.counts["case_findings"] = self._case_checks()
-            self.timings["cases"] += time.monotonic() - tick
-            self.timings["total"] += time.monotonic() - tick
+        tick = time.monotonic()
+        self.counts["case_findings"] = self._case_checks()
+        self.timings["cases"] += time.monotonic() - tick
         with Session(self.engine) as s:
-            if error is None:
-                self.counts["missing"] = self._missing(s)
-            status = "done" if error is None else "failed"
+            self.counts["missing"] = self._missing(s)
             s.execute(
                 update(BatchRun)
                 .where(BatchRun.id == run.id)
-                .values(
-                    status=status,
-                    finished_at=now(),
-                    error=error,
-                    counts=dict(self.counts),
-                    timings={k: round(v, 3) for k, v in self.timings.items()},
-                )
+                .values(status="done", finished_at=now(), counts=dict(self.counts), timings=self._timings())
             )
-            _finish_audits(s, run.id, status, None if error is None else "the batch run stopped: " + error[:270])
+            _finish_audits(s, run.id, "done")
             s.commit()
-        result = RunResult(
-            run.id,
-            status,
-            resumed,
-            dict(self.counts),
-            {k: round(v, 3) for k, v in self.timings.items()},
-            dict(self.audits),
-            error,
-        )
-        self.reporter.event("run_finished" if error is None else "run_failed", self.progress, status=status)
+        result = RunResult(run.id, "done", resumed, dict(self.counts), self._timings(), dict(self.audits))
+        self.reporter.event("run_finished", self.progress, status="done")
         return result
 
     def _file(self, index: int, path: Path, done: int) -> None:
+        """Read one file from its checkpoint. A file that turns malformed part way (a broken quote,
+        bytes that are not text) cannot be read past that row: the rest of it is quarantined as one
+        row naming where it stopped, and the run goes on to the next file."""
         progress = self.progress
         progress.file, progress.file_number = str(path), index + 1
         self.reporter.event("file_started", progress, file=str(path), skipping=done)
         seen = 0
         tick = time.monotonic()
-        for chunk in read_chunks(path, self.profile, self.run.chunk_rows):
+        stopped: TableError | None = None
+        chunks = read_chunks(path, self.profile, self.run.chunk_rows)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except TableError as failure:
+                stopped = failure
+                break
             self.timings["read"] += time.monotonic() - tick
             if seen + len(chunk) > done:
                 self._chunk(index, seen + len(chunk), chunk[max(0, done - seen) :])
@@ -461,30 +457,55 @@ class _Run:
         self.timings["read"] += time.monotonic() - tick
         with Session(self.engine) as s:  # the file is done: the checkpoint moves to the next
             _renew(s, self.holder, self.run.id)
-            s.execute(update(BatchRun).where(BatchRun.id == self.run.id).values(file_index=index + 1, rows_done=0))
+            if stopped is not None:
+                reason = f"{stopped.message}; the rest of the file was not read"[:300]
+                s.execute(
+                    insert(table(Quarantined)),
+                    [
+                        {
+                            "run_id": self.run.id,
+                            "file": str(path)[:500],
+                            "row": stopped.row or 0,
+                            "record_id": None,
+                            "field": None,
+                            "reason": reason,
+                        }
+                    ],
+                )
+                self.counts["quarantined"] += 1
+                self.counts["unread_files"] += 1
+                progress.counts["quarantined"] += 1
+            s.execute(
+                update(BatchRun)
+                .where(BatchRun.id == self.run.id)
+                .values(file_index=index + 1, rows_done=0, counts=dict(self.counts), timings=self._timings())
+            )
             s.commit()
-        self.reporter.event("file_done", progress, file=str(path), rows=seen)
+        self.reporter.event("file_done", progress, file=str(path), rows=seen, stopped=stopped is not None)
 
     def _chunk(self, file_index: int, rows_done: int, rows: list[Row]) -> None:
         tick = time.monotonic()
         counts: Counter[str] = Counter(rows=len(rows))
         quarantine: list[dict[str, Any]] = []
-        decisions: list[_Decision] = []
-        with Session(self.engine) as s:
-            known = self._known(s, [r.record for r in rows if r.record is not None])
-        in_chunk: set[tuple[str, str]] = set()
-        for row in rows:
+        candidates: list[tuple[Row, Record]] = []
+        for row in rows:  # what cannot be a record never reaches a query (a NUL cannot be sent to PostgreSQL)
             record = row.record
             if record is None:
                 quarantine.append(self._quarantined(row.problem))  # type: ignore[arg-type]
                 continue
-            key = key_of(record)
             nul = nul_field(record)
             if nul is not None:
-                quarantine.append(
-                    self._quarantined(InputError(row.file, "contains a NUL character", row.row, record.id, nul))
-                )
+                record_id = None if nul == "id" else record.id
+                problem = InputError(row.file, "contains a NUL character", row.row, record_id, nul)
+                quarantine.append(self._quarantined(problem))
                 continue
+            candidates.append((row, record))
+        with Session(self.engine) as s:
+            known = self._known(s, [record for _, record in candidates])
+        in_chunk: set[tuple[str, str]] = set()
+        decisions: list[_Decision] = []
+        for row, record in candidates:
+            key = key_of(record)
             state = known.get(key)
             if key in in_chunk or (state is not None and state[2] == self.run.id):
                 quarantine.append(self._quarantined(_duplicate(row, record)))
@@ -495,8 +516,8 @@ class _Run:
                 change = "new"
             elif state[0] != digest:
                 change = "changed"
-            elif state[1] != self.versions_digest or self.rescore_all:
-                change = "rescored"
+            elif state[1] != self.versions_digest or self.rescore_all or state[3] in self.unfinished_runs:
+                change = "rescored"  # new rules or model, or last scored by a run that never finished
             else:
                 change = "unchanged"
             decisions.append(_Decision(row, record, key, digest, change))
@@ -508,42 +529,53 @@ class _Run:
         self.timings["score"] += time.monotonic() - tick
         tick = time.monotonic()
         scored = [(d, r) for d, r in zip(to_score, results, strict=True) if r is not None]
+        counts.update(d.change for d, _ in scored)
+        counts["unchanged"] = len(decisions) - len(to_score)
+        counts["quarantined"] = len(quarantine)
+        counts["findings"] = sum(len(r.findings) for _, r in scored)
         with Session(self.engine) as s:
+            _renew(s, self.holder, self.run.id)  # first: a run whose lease was taken writes nothing
             self._store(s, scored, [d for d in decisions if d.change == "unchanged"], quarantine)
-            counts.update(d.change for d, _ in scored)
-            counts["unchanged"] = len(decisions) - len(to_score)
-            counts["quarantined"] = len(quarantine)
-            counts["findings"] = sum(len(r.findings) for _, r in scored)
             self.counts.update(counts)
-            _renew(s, self.holder, self.run.id)
+            self.timings["store"] += time.monotonic() - tick
             s.execute(
                 update(BatchRun)
                 .where(BatchRun.id == self.run.id)
-                .values(
-                    file_index=file_index,
-                    rows_done=rows_done,
-                    counts=dict(self.counts),
-                    timings={k: round(v, 3) for k, v in self.timings.items()},
-                )
+                .values(file_index=file_index, rows_done=rows_done, counts=dict(self.counts), timings=self._timings())
             )
             s.commit()
         self.progress.counts.update(counts)
-        self.timings["store"] += time.monotonic() - tick
 
-    def _known(self, s: Session, records: list[Record]) -> dict[tuple[str, str], tuple[str, str, str]]:
-        """What the batch knew of these records: key -> (content hash, versions digest, last run)."""
+    def _timings(self) -> dict[str, float]:
+        """The run's timings so far, over every process that worked on it (a resumed run's too)."""
+        self.timings["total"] = self.total_before + time.monotonic() - self.started
+        return {k: round(v, 3) for k, v in self.timings.items()}
+
+    def _known(self, s: Session, records: list[Record]) -> dict[tuple[str, str], tuple[str, str, str, str]]:
+        """What the batch knew of these records: key -> (content hash, versions digest, the last run
+        that read it, the run that scored it)."""
         by_council: dict[str, list[str]] = {}
         for record in records:
             by_council.setdefault(record.la_code or "", []).append(record.id)
         state = table(RecordState)
-        known: dict[tuple[str, str], tuple[str, str, str]] = {}
+        known: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         for la_code, ids in by_council.items():
-            for row in s.execute(
-                select(state.c.record_id, state.c.content_hash, state.c.versions_digest, state.c.last_seen_run).where(
-                    state.c.la_code == la_code, state.c.record_id.in_(ids)
-                )
-            ):
-                known[(la_code, row.record_id)] = (row.content_hash, row.versions_digest, row.last_seen_run)
+            for part in _slices(ids):
+                for row in s.execute(
+                    select(
+                        state.c.record_id,
+                        state.c.content_hash,
+                        state.c.versions_digest,
+                        state.c.last_seen_run,
+                        state.c.scored_run,
+                    ).where(state.c.la_code == la_code, state.c.record_id.in_(part))
+                ):
+                    known[(la_code, row.record_id)] = (
+                        row.content_hash,
+                        row.versions_digest,
+                        row.last_seen_run,
+                        row.scored_run,
+                    )
         return known
 
     def _quarantined(self, problem: InputError) -> dict[str, Any]:
@@ -656,12 +688,13 @@ class _Run:
         for d in unchanged:  # seen tonight: what tells a duplicate, and a record gone from the export
             by_council.setdefault(d.key[0], []).append(d.key[1])
         for la_code, ids in by_council.items():
-            s.execute(
-                update(states)
-                .where(states.c.la_code == la_code, states.c.record_id.in_(ids))
-                .values(last_seen_run=self.run.id)
-                .execution_options(synchronize_session=False)
-            )
+            for part in _slices(ids):
+                s.execute(
+                    update(states)
+                    .where(states.c.la_code == la_code, states.c.record_id.in_(part))
+                    .values(last_seen_run=self.run.id)
+                    .execution_options(synchronize_session=False)
+                )
         if quarantine:
             s.execute(insert(table(Quarantined)), quarantine)
 
@@ -761,21 +794,19 @@ class _Run:
         return found
 
     def _missing(self, s: Session) -> int:
-        """Records an earlier run read, of the councils this run read, that this run did not: a
-        shorter export than last night's shows here."""
+        """Records an earlier run read that this run did not: a shorter export than last night's
+        (or an empty one) shows here."""
         state = table(RecordState)
-        councils = select(state.c.la_code).where(state.c.last_seen_run == self.run.id).distinct()
-        return (
-            s.scalar(
-                select(func.count())
-                .select_from(state)
-                .where(state.c.la_code.in_(councils), state.c.last_seen_run != self.run.id)
-            )
-            or 0
-        )
+        return s.scalar(select(func.count()).select_from(state).where(state.c.last_seen_run != self.run.id)) or 0
 
 
 _CHILD = ("la_code", "child_id")  # the group's key, not a record's field
+SLICE = 500  # ids per IN list: SQLite before 3.32 allows 999 parameters, psycopg 65,535
+
+
+def _slices(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), SLICE):
+        yield ids[start : start + SLICE]
 
 
 def _duplicate(row: Row, record: Record) -> InputError:

@@ -58,7 +58,10 @@ def write_export(path: Path, records: int, changed: float = 0.0) -> None:
             for n in range(start, min(records, start + 50_000)):
                 sample = samples[n % len(samples)]
                 block = n // len(samples)
-                text = sample["text"] + ("\nUpdated: SW to visit weekly." if every and n % every == 0 else "")
+                # Words no other record has, as real notes bring (reference numbers, places,
+                # misspellings): what makes an engine's word caches grow over a long run.
+                text = f"{sample['text']}\nRef {_word(n)}-{n}: discussed at {_word(n * 7 + 3).capitalize()} hub."
+                text += "\nUpdated: SW to visit weekly." if every and n % every == 0 else ""
                 values = {
                     **sample,
                     "id": f"B{n:07d}",
@@ -69,6 +72,16 @@ def write_export(path: Path, records: int, changed: float = 0.0) -> None:
                 for c in columns:
                     rows[c].append(values.get(c))
             writer.write_table(pa.table(rows))
+
+
+def _word(n: int) -> str:
+    """A made-up word for each number (base 26, at least five letters)."""
+    letters = ""
+    n += 26**4
+    while n:
+        n, digit = divmod(n, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[digit]
+    return letters
 
 
 class PeakMemory:

@@ -292,9 +292,19 @@ def write_parquet(engine: Engine, run_id: str, folder: Path) -> Path:
                             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                             batch = []
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        # The earlier export is moved aside, not deleted, until the new one is in place.
+        previous = folder / f".{run_id}.previous" if target.exists() else None
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(target, previous)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            if previous is not None:
+                os.replace(previous, target)
+            raise
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -502,6 +503,17 @@ def serve(
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
 
 
+RECYCLE_TASKS = 50  # chunks (parts of chunks, with several workers) a scoring process scores before it is replaced
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that cleanup (the batch's lease) runs."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 class LogFormat(StrEnum):
     auto = "auto"
     json = "json"
@@ -547,8 +559,10 @@ def batch(
 ) -> None:
     """Score whole exports into the service's database: only new and changed records are scored,
     a killed run resumes where it stopped, and malformed rows are quarantined with their reason.
-    Exit status: 0 done; 4 done, with rows quarantined; 2 unreadable input or a run that stopped
-    on a malformed file; 5 another batch run is in progress; 130 interrupted (run it again to resume)."""
+    Exit status: 0 done; 4 done, with rows quarantined; 6 done, but the inputs held no rows; 2
+    unreadable input or options (nothing written); 5 another batch run is in progress; 130
+    interrupted, 143 terminated (run it again to resume)."""
+    from api.scoring import ScoringPool, ScoringUnavailable
     from auditor.batch import EXIT_BUSY, BatchBusy, LeaseLost, run_batch
     from auditor.batchlog import JsonLog, ProgressBar
     from auditor.cases import Settings
@@ -573,22 +587,16 @@ def batch(
         inputs = expand_inputs(inputs)
     except TableError as exc:
         _fail(str(exc))
-    pool = None
-    scorer: Any
-    if workers > 1:  # the scoring processes load the engine; this process only reads and stores
-        from api.scoring import ScoringPool
-
-        pool = scorer = ScoringPool(workers)
-        try:
-            pool.start()
-        except RuntimeError as exc:
-            _fail(f"{exc}; try --workers 1 to see why")
-        versions = pool.versions()
-    else:
-        from auditor.engine import Auditor
-
-        scorer = Auditor(nlp=_pipeline(), models=_models(False))
-        versions = scorer.versions()
+    # Scoring runs in processes of its own, even with one worker: each is replaced after
+    # RECYCLE_TASKS chunks, so memory stays flat however many new words the notes bring.
+    # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does: the lease is released.
+    signal.signal(signal.SIGTERM, _terminated)
+    pool = scorer = ScoringPool(workers, max_tasks_per_child=RECYCLE_TASKS)
+    try:
+        pool.start()
+    except RuntimeError as exc:
+        _fail(f"{exc} (set AUDITOR_DEBUG=1, or run `auditor check` on one file, to see why)")
+    versions = pool.versions()
     bar = log_format is LogFormat.bar or (log_format is LogFormat.auto and sys.stderr.isatty())
     reporter: Any = ProgressBar() if bar else JsonLog()
     try:
@@ -613,12 +621,18 @@ def batch(
                 _fail(str(exc), EXIT_BUSY)
             except LeaseLost as exc:
                 _fail(str(exc), EXIT_BUSY)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as stop:
                 typer.echo(
                     "auditor: interrupted; every chunk stored so far is kept: run the same command again to resume",
                     err=True,
                 )
-                raise typer.Exit(130) from None
+                raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
+            except ScoringUnavailable:
+                _fail(
+                    "the scoring processes stopped (killed, or out of memory); every chunk stored so far is "
+                    "kept: run the same command again to resume",
+                    3,
+                )
             _run_outputs(engine, result.run_id, summary_file, parquet, report)
     finally:
         if pool is not None:

@@ -278,14 +278,29 @@ def map_headers(headers: Iterable[object], file: str) -> dict[int, str]:
 
 def build_record(raw: dict[str, Any], file: str, row: int) -> Record:
     """Validate one raw mapping of field -> value, raising InputError located at file and row."""
-    record_id = raw.get("id")
-    record_id_text = str(record_id).strip() if record_id not in (None, "") else None
     try:
         return Record.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or None
-        raise InputError(file, _describe(error), row=row, record_id=record_id_text, field=field) from None
+        # An id that is itself invalid is not repeated: it may be anything (a note pasted into
+        # the id column).
+        record_id = quotable_id(raw.get("id")) if field != "id" else None
+        raise InputError(file, _describe(error), row=row, record_id=record_id, field=field) from None
+
+
+def quotable_id(value: object) -> str | None:
+    """A raw id as an error may name it: text or a whole number, short, printable; else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    text = str(value).strip()
+    if not text or len(text) > 200 or not text.isprintable():
+        return None
+    return text
 
 
 def _describe(error: Any) -> str:
@@ -425,6 +440,11 @@ def csv_reader(handle: io.TextIOWrapper) -> Any:
     return csv.reader(handle, delimiter=delimiter, strict=True)
 
 
+# A cell may be longer than the csv module's default limit (131,072 characters): the record model,
+# not the parser, refuses a text over MAX_TEXT_CHARS, so that only that row is refused.
+csv.field_size_limit(max(csv.field_size_limit(), 8 * MAX_TEXT_CHARS))
+
+
 def _read_xlsx(path: Path, name: str) -> Iterator[tuple[int, Record]]:
     from openpyxl import load_workbook
 
@@ -475,25 +495,44 @@ def _open_text(path: Path, name: str) -> io.TextIOWrapper:
         encoding = "utf-16"
     elif len(head) >= 4 and head[1] == 0 and head[3] == 0:
         encoding = "utf-16-le"  # BOM-less UTF-16 from some exporters
-    elif _is_utf8(path):
-        encoding = "utf-8"
     else:
-        encoding = "cp1252"
-    # cp1252 leaves five bytes undefined; decode them rather than fail on a stray byte.
-    errors = "replace" if encoding == "cp1252" else "strict"
+        encoding = _utf8_or_cp1252(path)
+    if encoding == "utf-8 with stray bytes":
+        # UTF-8 with a few bytes that are not: decoding the whole file as cp1252 would garble every
+        # other row (and make each look changed to the batch). The stray bytes are kept as lone
+        # surrogates, which the record model refuses: only their rows are refused.
+        encoding, errors = "utf-8", "surrogateescape"
+    else:
+        # cp1252 leaves five bytes undefined; decode them rather than fail on a stray byte.
+        errors = "replace" if encoding == "cp1252" else "strict"
     try:
         return path.open("r", encoding=encoding, errors=errors, newline="")
     except OSError as exc:
         raise InputError(name, f"cannot be opened ({exc.strerror})") from None
 
 
-def _is_utf8(path: Path) -> bool:
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _utf8_or_cp1252(path: Path) -> str:
+    """ "utf-8" if the whole file is UTF-8; "utf-8 with stray bytes" if it is not but holds UTF-8's
+    multi-byte sequences (which cp1252 text almost never does by chance); else "cp1252"."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    multibyte = False
+    valid = True
     with path.open("rb") as handle:
-        try:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
+        while chunk := handle.read(1 << 20):
+            multibyte = multibyte or _UTF8_SEQUENCE.search(chunk) is not None
+            if valid:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid = False
+            if not valid and multibyte:
+                return "utf-8 with stray bytes"
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    return "utf-8" if valid else ("utf-8 with stray bytes" if multibyte else "cp1252")

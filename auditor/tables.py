@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from auditor.profiles import ColumnMap, DataQuality, Profile
-from auditor.records import InputError, Record, _decoded_lines, _open_text, build_record, csv_reader
+from auditor.records import (
+    InputError,
+    Record,
+    _decoded_lines,
+    _open_text,
+    build_record,
+    csv_reader,
+    quotable_id,
+)
 
 CHUNK_ROWS = 1000
 
@@ -55,8 +63,10 @@ class TableError(Exception):
     """A file that cannot be read at all: missing, not the format it claims, or a header row with
     data-quality problems (all of them, in `problems`)."""
 
-    def __init__(self, file: str, message: str, problems: list[DataQuality] | None = None) -> None:
-        self.file, self.message, self.problems = file, message, problems or []
+    def __init__(
+        self, file: str, message: str, problems: list[DataQuality] | None = None, row: int | None = None
+    ) -> None:
+        self.file, self.message, self.problems, self.row = file, message, problems or [], row
         details = "".join(f"\n  {p}" for p in self.problems)
         super().__init__(f"{file}: {message}{details}")
 
@@ -66,7 +76,7 @@ SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".par
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     """The inputs, with each folder replaced by the files in it that can be read, by name (not
-    its subfolders, nor hidden files). An empty folder is a TableError."""
+    its subfolders, nor hidden files), each file once. An empty folder is a TableError."""
     expanded: list[Path] = []
     for path in paths:
         if not path.is_dir():
@@ -78,7 +88,13 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
         if not found:
             raise TableError(str(path), f"the folder holds no file to read ({', '.join(SUFFIXES)})")
         expanded += found
-    return expanded
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for path in expanded:  # a file named twice (itself, and in its folder) is read once
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique
 
 
 def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS) -> Generator[list[Row]]:
@@ -119,8 +135,9 @@ def row_of(profile: Profile, columns: ColumnMap, cells: list[Any], name: str, nu
     """One data row's record, or its problem (shared with the Spark job, auditor/spark.py)."""
     raw = profile.raw_record(cells, columns)
     if len(cells) > columns.width:
-        record_id = str(raw["id"]).strip() if raw.get("id") not in (None, "") else None
-        problem = InputError(name, f"has {len(cells)} cells; the header has {columns.width}", number, record_id)
+        problem = InputError(
+            name, f"has {len(cells)} cells; the header has {columns.width}", number, quotable_id(raw.get("id"))
+        )
         return Row(name, number, problem=problem)
     raw.setdefault("text", "")  # an empty text cell: a record with nothing in it, which the audit says
     try:
@@ -149,10 +166,12 @@ def _csv_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise TableError(name, f"row {number + 1} is not valid text in its encoding") from None
+                raise TableError(name, f"row {number + 1} is not valid text in its encoding", row=number + 1) from None
             except csv.Error:
                 # The reader cannot find the next row's start after a broken quote: stop, loudly.
-                raise TableError(name, f"row {number + 1} is malformed CSV (an unclosed quote?)") from None
+                raise TableError(
+                    name, f"row {number + 1} is malformed CSV (an unclosed quote?)", row=number + 1
+                ) from None
             number += 1
             if any(cell.strip() for cell in cells):
                 yield row_of(profile, columns, list(cells), name, number)
@@ -207,7 +226,7 @@ def _jsonl_rows(path: Path, name: str, profile: Profile) -> Iterator[Row]:
                     continue
                 yield row_of(profile, columns, list(item.values()), name, number)
         except InputError as error:  # undecodable bytes
-            raise TableError(name, f"row {error.row}: {error.message}") from None
+            raise TableError(name, f"row {error.row}: {error.message}", row=error.row) from None
 
 
 def _parquet_rows(path: Path, name: str, profile: Profile, chunk_rows: int) -> Iterator[Row]:

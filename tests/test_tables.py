@@ -164,6 +164,8 @@ def test_a_folder_stands_for_the_files_in_it_that_can_be_read(tmp_path: Path) ->
         (folder / name).write_text("", encoding="utf-8")
     single = tmp_path / "single.xlsx"
     assert expand_inputs([single, folder]) == [single, folder / "a.jsonl", folder / "b.csv", folder / "c.PARQUET"]
+    # A file named twice, itself and in its folder, is read once.
+    assert expand_inputs([folder / "b.csv", folder]) == [folder / "b.csv", folder / "a.jsonl", folder / "c.PARQUET"]
     (tmp_path / "empty").mkdir()
     with pytest.raises(TableError) as error:
         expand_inputs([tmp_path / "empty"])
