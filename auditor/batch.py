@@ -37,7 +37,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -203,7 +203,11 @@ def run_batch(
     row the profile cannot account for, and BatchBusy while another run holds the lease."""
     for path in paths:  # every header, before anything is written
         first = read_chunks(path, profile, chunk_rows=1)
-        next(first, None)
+        try:
+            next(first, None)
+        except TableError as problem:
+            if problem.row is None:  # the file or its header: a row's problem is the run's to quarantine
+                raise
         first.close()
     inputs = describe_inputs(paths)
     fingerprint = _digest(
@@ -297,7 +301,8 @@ def _start(
     versions: dict[str, str],
 ) -> tuple[BatchRun, bool]:
     """The unfinished run over these same inputs (resumed), or a new run. Unfinished runs over other
-    inputs are abandoned: what they stored stays, and the new run skips it as unchanged."""
+    inputs are abandoned: their audits are marked failed, and the records they stored are scored
+    again by the new run."""
     with Session(engine, expire_on_commit=False) as s:
         unfinished = list(s.scalars(select(BatchRun).where(BatchRun.status == "running")))
         resumable = next((r for r in unfinished if r.fingerprint == fingerprint), None)
@@ -732,9 +737,17 @@ class _Run:
         return audit_id
 
     def _case_checks(self) -> int:
-        """Case-level findings as of `as_of` for every child of the records this run read (the
-        latest version of each), written in one transaction (a resumed run writes them afresh)."""
+        """Case-level findings as of `as_of` for every child of the records this run read, over the
+        latest version of each of their records, written in one transaction (a resumed run writes
+        them afresh)."""
         state, records = table(RecordState), table(AuditRecord)
+        # Every child a record of tonight's belongs to, with all their records the batch knows: a
+        # record quarantined tonight, or left out of the export, still shows the child's history.
+        seen_children = (
+            select(state.c.la_code, records.c.child_id)
+            .join(records, records.c.id == state.c.audit_record_id)
+            .where(state.c.last_seen_run == self.run.id, records.c.child_id.is_not(None))
+        )
         query = (
             select(
                 state.c.la_code,
@@ -749,7 +762,7 @@ class _Run:
                 records.c.worker,
             )
             .join(records, records.c.id == state.c.audit_record_id)
-            .where(state.c.last_seen_run == self.run.id, records.c.child_id.is_not(None))
+            .where(tuple_(state.c.la_code, records.c.child_id).in_(seen_children))
             .order_by(state.c.la_code, records.c.child_id)
             .execution_options(yield_per=5000)
         )

@@ -273,6 +273,9 @@ def write_parquet(engine: Engine, run_id: str, folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / run_id
+    stranded = folder / f".{run_id}.previous"
+    if stranded.exists() and not target.exists():  # a rewrite killed between its two renames
+        os.replace(stranded, target)
     staging = Path(tempfile.mkdtemp(prefix=f".{run_id}.", dir=folder))
     try:
         schemas = _schemas()

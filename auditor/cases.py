@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from auditor.actions import is_action
 from auditor.casefold import fold
-from auditor.dates import add_working_days
+from auditor.dates import MONTH_NAME, add_working_days
 from auditor.findings import RECORD_LEVEL_CATEGORIES, Category, Severity
 from auditor.records import PlanType, RecordType
 from auditor.rulebook import Citation, RuleFileError, default_rules_dir
@@ -157,17 +157,26 @@ def _day(value: date | None) -> str:
     return value.strftime("%d.%m.%y") if value else "-"
 
 
+# A child's plan: what a PEP or a pathway plan sits beside (they never replace it).
+_MAIN_PLANS = (PlanType.cp, PlanType.cin, PlanType.cla, PlanType.early_help)
+
+
 def _current_plan(records: list[CaseRecord]) -> tuple[CaseRecord, date] | None:
-    """The latest plan and the start of its unbroken run of plans of its type."""
-    plans = [r for r in records if r.record_type is RecordType.plan]
+    """The child's latest plan (PEPs and pathway plans aside) and when it started: its own
+    `plan_start_date`, else that of the unbroken run of plans of its type that ends with it, else
+    the date of that run's first plan."""
+    plans = [r for r in records if r.record_type is RecordType.plan and r.plan_type in _MAIN_PLANS]
     if not plans:
         return None
     latest = plans[-1]
-    start = latest.plan_start_date or latest.recorded_at
+    start: date | None = None
     for plan in reversed(plans):
         if plan.plan_type != latest.plan_type:
             break
-        start = min(d for d in (start, plan.plan_start_date or plan.recorded_at) if d is not None)
+        if plan.plan_start_date is not None:
+            start = plan.plan_start_date
+            break
+        start = plan.recorded_at
     assert start is not None
     return latest, start
 
@@ -184,8 +193,11 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _months_between(start: date, end: date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if end.day < start.day else months
+    """Whole months from `start` to `end`, as `_add_months` counts them (31.08 + 6 = 28.02)."""
+    months = max(0, (end.year - start.year) * 12 + end.month - start.month)
+    while months and _add_months(start, months) > end:
+        months -= 1
+    return months
 
 
 def _long_plan_without_oversight(
@@ -207,55 +219,69 @@ def _long_plan_without_oversight(
     return [_finding(rule, plan.id, evidence, since=_day(start), months=months, last=last)]
 
 
-_DATES_AND_NUMBERS = re.compile(
-    r"\b\d{1,4}(?:[./-]\d{1,2}(?:[./-]\d{2,4})?)?(?:st|nd|rd|th)?\b|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|"
-    r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\bw/?c\b"
+_DATES = re.compile(
+    rf"\b\d{{1,2}}[./-]\d{{1,2}}(?:[./-]\d{{2,4}})?\b"  # 30.11.20, 3/9/21, 12/04
+    rf"|\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?{MONTH_NAME}\b\.?(?:\s+\d{{4}}|\s+\d{{2}}\b)?"  # 31 May 2021, May
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bw/c\b"
 )
-_DONE = re.compile(r"\b(?:achieved|completed|done|finished|no longer (?:needed|required))\b")
+# A status written after an action: done (the action is not carried), or not yet (it is).
+_STATUS = re.compile(
+    r"[\s\-\u2013:;,(\[]*\b(?P<not>not\s+(?:yet\s+)?|partially\s+|partly\s+)?"
+    r"(?P<word>achieved|completed|complete|done|met|ongoing|in\s+progress|outstanding)\b[)\].!]*\s*$"
+)
+_DONE_WORDS = ("achieved", "completed", "complete", "done", "met")
 
 
-def plan_actions(text: str) -> list[tuple[str, str]]:
-    """A plan's actions: (the words compared across plans, the folded action)."""
+def plan_actions(text: str) -> list[tuple[str, bool]]:
+    """A plan's actions: (the words compared across plans, whether the plan marks it done). Dates
+    are left out of the words, and a status written after the action ("- achieved", "(ongoing)")."""
     folded = fold(text)
     out = []
     for unit in segment(text).units:
         if not is_action(unit, folded):
             continue
         body = folded[unit.start : unit.end].lower()
-        key = " ".join(re.findall(r"[a-z]+", _DATES_AND_NUMBERS.sub(" ", body)))
-        out.append((key, body))
+        status = _STATUS.search(body)
+        done = bool(status and not status.group("not") and status.group("word") in _DONE_WORDS)
+        if status:
+            body = body[: status.start()]
+        key = " ".join(re.findall(r"[a-z0-9]+", _DATES.sub(" ", body)))
+        out.append((key, done))
     return out
 
 
 def _carried_actions(records: list[CaseRecord], as_of: date, rule: CaseRule, settings: Settings) -> list[CaseFinding]:
+    """Actions of the child's latest plan that every plan since an earlier one repeats unchanged."""
     plans = [r for r in records if r.record_type is RecordType.plan and r.text]
+    if len(plans) < 2:
+        return []
     min_days, min_words = int(rule.params["min_days"]), int(rule.params["min_words"])
-    first_seen: dict[str, CaseRecord] = {}
+    since: dict[str, CaseRecord] = {}  # each action of the last plan read: the plan its unbroken run began in
+    for plan in plans[:-1]:
+        keys = {key for key, _ in plan_actions(plan.text)}
+        since = {key: since.get(key, plan) for key in keys}
+    latest = plans[-1]
     found: list[CaseFinding] = []
     reported: set[str] = set()
-    for plan in plans:
-        for key, body in plan_actions(plan.text):
-            if len(key.split()) < min_words:
-                continue
-            earlier = first_seen.setdefault(key, plan)
-            if earlier is plan or key in reported or _DONE.search(body):
-                continue
-            assert plan.recorded_at is not None and earlier.recorded_at is not None
-            days = (plan.recorded_at - earlier.recorded_at).days
-            if days >= min_days and plan is plans[-1]:
-                reported.add(key)
-                found.append(
-                    _finding(
-                        rule,
-                        plan.id,
-                        [earlier, plan],
-                        first=earlier.id,
-                        first_date=_day(earlier.recorded_at),
-                        last_date=_day(plan.recorded_at),
-                        days=days,
-                    )
+    for key, done in plan_actions(latest.text):
+        earlier = since.get(key)
+        if earlier is None or done or key in reported or len(key.split()) < min_words:
+            continue
+        assert latest.recorded_at is not None and earlier.recorded_at is not None
+        days = (latest.recorded_at - earlier.recorded_at).days
+        if days >= min_days:
+            reported.add(key)
+            found.append(
+                _finding(
+                    rule,
+                    latest.id,
+                    [earlier, latest],
+                    first=earlier.id,
+                    first_date=_day(earlier.recorded_at),
+                    last_date=_day(latest.recorded_at),
+                    days=days,
                 )
+            )
     return found
 
 
@@ -265,7 +291,8 @@ def _review_overdue(records: list[CaseRecord], as_of: date, rule: CaseRule, sett
         return []
     plan, start = current
     timing = rule.params[current[0].plan_type.value]
-    reviews = [r for r in records if r.record_type is RecordType.review and r.recorded_at and r.recorded_at >= start]
+    # Reviews after the plan began (a conference minuted on its first day began it).
+    reviews = [r for r in records if r.record_type is RecordType.review and r.recorded_at and r.recorded_at > start]
     if plan.plan_type is PlanType.cp:
         due = _add_months(start, timing["first_months"]) if not reviews else None
     elif not reviews:

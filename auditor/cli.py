@@ -511,6 +511,7 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _terminated(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the cleanup short
     raise _Terminated
 
 
@@ -592,14 +593,15 @@ def batch(
     # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does: the lease is released.
     signal.signal(signal.SIGTERM, _terminated)
     pool = scorer = ScoringPool(workers, max_tasks_per_child=RECYCLE_TASKS)
+    finished: str | None = None  # the run, once it is stored whole
     try:
-        pool.start()
-    except RuntimeError as exc:
-        _fail(f"{exc} (set AUDITOR_DEBUG=1, or run `auditor check` on one file, to see why)")
-    versions = pool.versions()
-    bar = log_format is LogFormat.bar or (log_format is LogFormat.auto and sys.stderr.isatty())
-    reporter: Any = ProgressBar() if bar else JsonLog()
-    try:
+        try:
+            pool.start()
+        except RuntimeError as exc:
+            _fail(f"{exc} (set AUDITOR_DEBUG=1, or run `auditor check` on one file, to see why)")
+        versions = pool.versions()
+        bar = log_format is LogFormat.bar or (log_format is LogFormat.auto and sys.stderr.isatty())
+        reporter: Any = ProgressBar() if bar else JsonLog()
         with _database() as engine:
             try:
                 with reporter if bar else nullcontext():
@@ -617,26 +619,28 @@ def batch(
                     )
             except TableError as exc:
                 _fail(f"{exc}\nnothing was written")
-            except BatchBusy as exc:
+            except (BatchBusy, LeaseLost) as exc:
                 _fail(str(exc), EXIT_BUSY)
-            except LeaseLost as exc:
-                _fail(str(exc), EXIT_BUSY)
-            except KeyboardInterrupt as stop:
-                typer.echo(
-                    "auditor: interrupted; every chunk stored so far is kept: run the same command again to resume",
-                    err=True,
-                )
-                raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
             except ScoringUnavailable:
                 _fail(
                     "the scoring processes stopped (killed, or out of memory); every chunk stored so far is "
                     "kept: run the same command again to resume",
                     3,
                 )
+            finished = result.run_id
             _run_outputs(engine, result.run_id, summary_file, parquet, report)
+    except KeyboardInterrupt as stop:
+        if finished is None:
+            told = "every chunk stored so far is kept: run the same command again to resume"
+        else:
+            told = (
+                f"run {finished} is stored whole, but its files may not all be written: "
+                f"`auditor runs {finished} --summary/--parquet/--report` writes them"
+            )
+        typer.echo(f"auditor: {'terminated' if isinstance(stop, _Terminated) else 'interrupted'}; {told}", err=True)
+        raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
     finally:
-        if pool is not None:
-            pool.shutdown()
+        pool.shutdown()
     raise typer.Exit(result.exit_status)
 
 

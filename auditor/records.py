@@ -437,7 +437,11 @@ def csv_reader(handle: io.TextIOWrapper) -> Any:
     handle.seek(0)
     first_line = sample.splitlines()[0] if sample else ""
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return csv.reader(handle, delimiter=delimiter, strict=True)
+    return (_repaired(cells) for cells in csv.reader(handle, delimiter=delimiter, strict=True))
+
+
+def _repaired(cells: list[str]) -> list[str]:
+    return [repair(cell) for cell in cells]
 
 
 # A cell may be longer than the csv module's default limit (131,072 characters): the record model,
@@ -477,62 +481,38 @@ def _decoded_lines(handle: io.TextIOWrapper, name: str) -> Iterator[tuple[int, s
     while True:
         try:
             line = handle.readline()
-        except UnicodeDecodeError:
+        except UnicodeDecodeError:  # UTF-16 only: UTF-8 files are read with surrogateescape
             raise InputError(name, "is not valid text in its encoding", row=line_number + 1) from None
         if not line:
             return
         line_number += 1
-        yield line_number, line
+        yield line_number, repair(line)
+
+
+_STRAY = re.compile("[\udc80-\udcff]")
+
+
+def repair(text: str) -> str:
+    """Text read as UTF-8 with surrogateescape, with any part that was not UTF-8 read as cp1252
+    instead: a cell (or JSONL line) at a time, so that a cp1252 export, a UTF-8 export with a few
+    cp1252 cells pasted in, and a clean UTF-8 export are each read as written."""
+    if _STRAY.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
 
 
 def _open_text(path: Path, name: str) -> io.TextIOWrapper:
-    """Open as Excel saves text: UTF-8 with or without a BOM, UTF-16 with a BOM, else cp1252."""
+    """Open as Excel saves text: UTF-16 with a BOM (or without, as some exporters write it), else
+    UTF-8 with or without a BOM, where any cell that is not UTF-8 is read as cp1252 (`repair`)."""
     with path.open("rb") as probe:
         head = probe.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, errors = "utf-16", "strict"
     elif len(head) >= 4 and head[1] == 0 and head[3] == 0:
-        encoding = "utf-16-le"  # BOM-less UTF-16 from some exporters
+        encoding, errors = "utf-16-le", "strict"  # BOM-less UTF-16 from some exporters
     else:
-        encoding = _utf8_or_cp1252(path)
-    if encoding == "utf-8 with stray bytes":
-        # UTF-8 with a few bytes that are not: decoding the whole file as cp1252 would garble every
-        # other row (and make each look changed to the batch). The stray bytes are kept as lone
-        # surrogates, which the record model refuses: only their rows are refused.
-        encoding, errors = "utf-8", "surrogateescape"
-    else:
-        # cp1252 leaves five bytes undefined; decode them rather than fail on a stray byte.
-        errors = "replace" if encoding == "cp1252" else "strict"
+        encoding, errors = "utf-8-sig", "surrogateescape"
     try:
         return path.open("r", encoding=encoding, errors=errors, newline="")
     except OSError as exc:
         raise InputError(name, f"cannot be opened ({exc.strerror})") from None
-
-
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-def _utf8_or_cp1252(path: Path) -> str:
-    """ "utf-8" if the whole file is UTF-8; "utf-8 with stray bytes" if it is not but holds UTF-8's
-    multi-byte sequences (which cp1252 text almost never does by chance); else "cp1252"."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    multibyte = False
-    valid = True
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            multibyte = multibyte or _UTF8_SEQUENCE.search(chunk) is not None
-            if valid:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    valid = False
-            if not valid and multibyte:
-                return "utf-8 with stray bytes"
-        if valid:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                valid = False
-    return "utf-8" if valid else ("utf-8 with stray bytes" if multibyte else "cp1252")

@@ -43,15 +43,21 @@ RESULT_SCHEMA = (
 FINDING_FIELDS = ("rule_id", "category", "severity", "start", "end", "text", "message", "suggestion", "source")
 
 _ENGINE: Auditor | None = None
+_SCORED = 0
+RECYCLE_RECORDS = 50_000  # a worker's engine is rebuilt after this many records (its word caches grow)
 
 
-def _engine() -> Auditor:
+def _engine(records: int = 0) -> Auditor:
     """This Python worker's engine, built on first use (configured by its environment, as the
-    service's scoring processes are: AUDITOR_MODEL, AUDITOR_SPACY_MODEL)."""
-    global _ENGINE
-    if _ENGINE is None:
+    service's scoring processes are: AUDITOR_MODEL, AUDITOR_SPACY_MODEL) and rebuilt every
+    RECYCLE_RECORDS records: Spark reuses its Python workers, and spaCy's string store and the
+    classifier's word caches keep every new word they meet."""
+    global _ENGINE, _SCORED
+    _SCORED += records
+    if _ENGINE is None or _SCORED >= RECYCLE_RECORDS:
         from auditor.engine import Auditor
 
+        _ENGINE, _SCORED = None, 0
         _ENGINE = Auditor()
     return _ENGINE
 
@@ -119,17 +125,34 @@ def score_frame(
 def score_dataframe(frame: DataFrame, profile: str | Profile = "generic", chunk_rows: int = 1000) -> DataFrame:
     """Score a Spark DataFrame of records whose columns `profile` maps (a TableError, before any
     work, names every column it cannot): partitioned by `la_code`, scored by `mapInPandas`."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
+
     chosen = profile if isinstance(profile, Profile) else load_profile(profile)
-    columns = chosen.map_columns(frame.columns, "the DataFrame")
-    if columns.problems:
-        raise TableError("the DataFrame", f"{len(columns.problems)} problem(s) with its columns", columns.problems)
+    mapped = chosen.map_columns(frame.columns, "the DataFrame")
+    if mapped.problems:
+        raise TableError("the DataFrame", f"{len(mapped.problems)} problem(s) with its columns", mapped.problems)
+    # Only the mapped columns travel (the shuffle carries nothing ignored), each as the record model
+    # reads it: identifiers as text (a bigint column with a null arrives as float64 in pandas, and
+    # a DECIMAL not at all), timestamps as their date in the session's time zone.
+    selected = []
+    for name, index in mapped.fields.items():
+        column = F.col(f"`{frame.columns[index]}`")
+        kind = frame.schema[index].dataType
+        if name in ("recorded_at", "plan_start_date") and isinstance(kind, TimestampType | TimestampNTZType):
+            column = F.to_date(column)
+        elif not isinstance(kind, StringType | DateType):
+            column = column.cast("string")
+        selected.append(column.alias(name))
+    frame = frame.select(*selected)
+    columns = ColumnMap("the DataFrame", fields={name: i for i, name in enumerate(mapped.fields)}, width=len(selected))
     if "la_code" in columns.fields:
-        frame = frame.repartition(frame.columns[columns.fields["la_code"]])
+        frame = frame.repartition("la_code")
 
     def score(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        scorer = _engine()
         for chunk in chunks:
             for start in range(0, len(chunk), chunk_rows):
-                yield score_frame(chunk.iloc[start : start + chunk_rows], chosen, columns, scorer)
+                part = chunk.iloc[start : start + chunk_rows]
+                yield score_frame(part, chosen, columns, _engine(len(part)))
 
     return frame.mapInPandas(score, RESULT_SCHEMA)

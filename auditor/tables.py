@@ -115,11 +115,16 @@ def read_chunks(path: str | Path, profile: Profile, chunk_rows: int = CHUNK_ROWS
     else:
         raise TableError(name, "unsupported file type (use .csv, .tsv, .xlsx, .jsonl or .parquet)")
     chunk: list[Row] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= chunk_rows:
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except TableError:
+        if chunk:  # the rows read before the file broke are whole: they come first
             yield chunk
-            chunk = []
+        raise
     if chunk:
         yield chunk
 

@@ -438,10 +438,10 @@ def test_a_file_malformed_part_way_is_quarantined_from_there_and_the_run_goes_on
 ):
     path = tmp_path / "export.csv"
     rows = [f'R-{i},case_note,"SW visited on {i} May."' for i in range(7)]
-    rows.insert(6, 'R-X,case_note,"an unclosed quote')
+    rows.insert(6, 'R-X,case_note,"an unclosed quote')  # row 8, inside the third chunk of three
     path.write_text("id,record_type,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
     after = write_jsonl(tmp_path / "after.jsonl", records(2, None, prefix="A"))
-    result = run(db, auditor, path, after, chunk_rows=3)
+    result = run(db, auditor, path, after, chunk_rows=4)  # rows 6 and 7 come before the break in their chunk
     assert result.status == "done" and result.exit_status == EXIT_QUARANTINED
     assert result.counts["unread_files"] == 1 and result.counts["quarantined"] == 1
     ids = sorted(stored_ids(db, result.audits.values()))
@@ -521,15 +521,22 @@ def test_an_empty_export_says_so(db: Engine, auditor: Auditor, tmp_path: Path):
     assert empty.exit_status == EXIT_EMPTY and empty.counts["rows"] == 0 and empty.counts["missing"] == 5
 
 
-def test_a_stray_byte_refuses_its_row_and_leaves_the_others_unchanged(db: Engine, auditor: Auditor, tmp_path: Path):
+def test_a_cp1252_cell_in_a_utf8_export_is_read_and_the_other_rows_are_unchanged(
+    db: Engine, auditor: Auditor, tmp_path: Path
+):
     header = "id,record_type,text\n"
     good = "".join(f"R-{i},case_note,SW visited Child A\u2019s school on {i} May.\n" for i in range(4))
     path = tmp_path / "export.csv"
     path.write_bytes((header + good).encode("utf-8"))
     run(db, auditor, path)
-    path.write_bytes((header + good).encode("utf-8") + b"R-9,case_note,caf\xe9 visit\n")
+    # A cell pasted from a cp1252 source: decoding the whole file as cp1252 garbled every other
+    # row (each then looked changed); now only that cell is read as cp1252.
+    path.write_bytes((header + good).encode("utf-8") + b"R-9,case_note,Mum\x92s caf\xe9 visit\n")
     again = run(db, auditor, path)
-    assert again.counts["unchanged"] == 4 and again.counts["changed"] == 0 and again.counts["quarantined"] == 1
+    assert again.counts["unchanged"] == 4 and again.counts["new"] == 1 and again.counts["quarantined"] == 0
+    with Session(db) as s:
+        stored = s.scalar(select(AuditRecord.text).where(AuditRecord.record_id == "R-9"))
+    assert stored == "Mum\u2019s caf\u00e9 visit"
 
 
 def test_a_note_longer_than_the_csv_module_s_default_limit_is_read(db: Engine, auditor: Auditor, tmp_path: Path):
@@ -811,3 +818,22 @@ def test_a_run_records_case_level_findings_as_of_its_date(db: Engine, auditor: A
             for f in s.scalars(select(CaseFindingRow).where(CaseFindingRow.run_id == night2.run_id))
         }
     assert tonight == {("C-1", "CS002"), ("C-1", "CS003")}  # C-1's review was due by 14.07.21
+
+
+def test_a_record_quarantined_tonight_still_counts_in_its_child_s_history(db: Engine, auditor: Auditor, tmp_path: Path):
+    from api.db import CaseFindingRow
+
+    items = _timeline()
+    run(db, auditor, write_jsonl(tmp_path / "night1.jsonl", items), as_of=date(2021, 6, 30))
+    broken = [dict(i, recorded_at="31/02/2021") if i["id"] == "C2-S1" else i for i in items]  # no such date
+    night2 = run(db, auditor, write_jsonl(tmp_path / "night2.jsonl", broken), as_of=date(2021, 6, 30))
+    assert night2.counts["quarantined"] == 1
+    with Session(db) as s:
+        children = set(
+            s.scalars(
+                select(CaseFindingRow.child_id).where(
+                    CaseFindingRow.run_id == night2.run_id, CaseFindingRow.rule_id == "CS001"
+                )
+            )
+        )
+    assert children == {"C-1"}  # C-2's supervision, known from last night, still counts

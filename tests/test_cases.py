@@ -78,3 +78,12 @@ def test_actions_are_compared_without_their_dates_and_numbers() -> None:
 
 def test_a_child_with_no_dated_records_has_no_case_findings() -> None:
     assert check_child([CaseRecord(id="P", record_type="plan", plan_type="cp")], date(2021, 6, 30)) == []
+
+
+def test_whole_months_count_as_plans_fall_due() -> None:
+    from auditor.cases import _months_between
+
+    assert _months_between(date(2020, 8, 31), date(2021, 2, 28)) == 6  # 31.08 + 6 months is 28.02
+    assert _months_between(date(2020, 8, 31), date(2021, 2, 27)) == 5
+    assert _months_between(date(2020, 2, 29), date(2021, 2, 28)) == 12
+    assert _months_between(date(2021, 1, 10), date(2021, 1, 9)) == 0

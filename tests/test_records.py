@@ -143,3 +143,24 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_batch([one, two])
     assert caught.value.row == 3 and caught.value.record_id == "R1" and "one.csv" in caught.value.message
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_a_file_mixing_utf8_and_cp1252_cells_is_read_as_written(tmp_path: Path, bom: bytes) -> None:
+    """Each cell is read as UTF-8, and one that is not UTF-8 as cp1252: a cp1252 export whose text
+    happens to hold a UTF-8-shaped pair, and a UTF-8 export with a cell pasted from a cp1252
+    source, both read every row (the whole file was once decoded one way, refusing or garbling)."""
+    path = tmp_path / "mixed.csv"
+    rows = [
+        b"id,record_type,text\r\n",
+        "R1,case_note,Mum\u2019s rent is \u00a3200.\r\n".encode("cp1252"),
+        "R2,case_note,Child A\u2019s caf\u00e9 visit.\r\n".encode(),  # UTF-8
+        "R3,case_note,JOS\u00c9\u2019S note \u2013 seen.\r\n".encode("cp1252"),  # holds \xc9\x92, UTF-8-shaped
+    ]
+    path.write_bytes(bom + b"".join(rows))
+    texts = {r.id: r.text for r in read_records(path)}
+    assert texts == {
+        "R1": "Mum\u2019s rent is \u00a3200.",
+        "R2": "Child A\u2019s caf\u00e9 visit.",
+        "R3": "JOS\u00c9\u2019S note \u2013 seen.",
+    }

@@ -111,3 +111,43 @@ def test_columns_the_profile_cannot_map_are_refused_before_any_work(spark: Spark
     with pytest.raises(TableError) as error:
         score_dataframe(frame)
     assert "column 4" in str(error.value)
+
+
+def test_typed_columns_are_read_as_the_batch_reads_text(spark: SparkSession, engine: Auditor) -> None:
+    """Identifiers typed as numbers (a bigint with a null arrives in pandas as float64; a DECIMAL
+    not at all) and dates typed as timestamps give the records a text export gives."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from pyspark.sql.types import DecimalType, LongType, StringType, StructField, StructType, TimestampType
+
+    schema = StructType(
+        [
+            StructField("id", DecimalType(20, 0)),
+            StructField("record_type", StringType()),
+            StructField("child_id", LongType()),
+            StructField("recorded_at", TimestampType()),
+            StructField("la_code", LongType()),
+            StructField("text", StringType()),
+        ]
+    )
+    big = 9007199254740993  # above 2**53: a float64 would change it
+    rows = [
+        (Decimal(1001), "plan", big, datetime(2021, 4, 14, 12, 0), 894, SAMPLES[0]["text"]),
+        (Decimal(1002), "plan", None, None, 894, SAMPLES[1]["text"]),
+    ]
+    results = {r["record_id"]: r for r in score_dataframe(spark.createDataFrame(rows, schema)).collect()}
+    assert set(results) == {"1001", "1002"} and all(r["problem"] is None for r in results.values())
+    from auditor.batch import content_hash
+    from auditor.records import Record
+
+    expected = Record(
+        id="1001",
+        record_type="plan",
+        child_id=str(big),
+        recorded_at="2021-04-14",
+        la_code="894",
+        text=SAMPLES[0]["text"],
+    )
+    assert results["1001"]["content_hash"] == content_hash(expected)
+    assert results["1001"]["la_code"] == "894"
