@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from auditor.profiles import FIELDS
+
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
 COUNCILS = ("201", "202", "203", "204")
 
@@ -39,18 +41,7 @@ def write_export(path: Path, records: int, changed: float = 0.0) -> None:
     import pyarrow.parquet as pq
 
     samples = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
-    columns = [
-        "id",
-        "record_type",
-        "plan_type",
-        "recorded_at",
-        "child_id",
-        "team",
-        "worker",
-        "plan_start_date",
-        "la_code",
-        "text",
-    ]
+    columns = list(FIELDS)
     every = round(1 / changed) if changed else 0
     with pq.ParquetWriter(path, pa.schema([(c, pa.string()) for c in columns]), compression="zstd") as writer:
         for start in range(0, records, 50_000):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -20,22 +20,6 @@ from auditor.engine import Auditor
 from auditor.records import MAX_TEXT_CHARS, Record
 
 AUDITOR = Auditor()  # shared: loading the rules and the model once keeps the suite quick
-
-DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'auditor.db'}"
-        return
-    url = os.environ["AUDITOR_TEST_DATABASE_URL"]
-    engine = make_engine(url)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)  # a clean schema for every test: migrations build it again
-    engine.dispose()
-    yield url
 
 
 class Service:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import MetaData, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -55,21 +55,6 @@ from auditor.tables import TableError
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = [json.loads(line) for line in (ROOT / "sample_records" / "records.jsonl").read_text().splitlines()]
 GENERIC = load_profile("generic")
-DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
-
-
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'auditor.db'}"
-        return
-    url = os.environ["AUDITOR_TEST_DATABASE_URL"]
-    engine = make_engine(url)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)  # a clean schema for every test: migrations build it again
-    engine.dispose()
-    yield url
 
 
 @pytest.fixture

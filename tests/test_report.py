@@ -9,7 +9,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,9 +19,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import DATABASES, fresh_database
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import MetaData, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.app import create_app, load_samples
@@ -34,7 +34,6 @@ from auditor.engine import Auditor
 
 AUDITOR = Auditor()  # shared: loading the rules and the model once keeps the suite quick
 
-DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
 SAMPLE_ROWS = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
 EAST = "Safeguarding East"
@@ -68,16 +67,7 @@ EXTRA = [
 @pytest.fixture(scope="module", params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """As in test_api.py, but one database for the module: the report only reads what tests add."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('report') / 'auditor.db'}"
-        return
-    url = os.environ["AUDITOR_TEST_DATABASE_URL"]
-    engine = make_engine(url)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)  # a clean schema: migrations build it again
-    engine.dispose()
-    yield url
+    yield fresh_database(request.param, tmp_path_factory.mktemp("report"))
 
 
 # A small HTML tree (the standard library's parser), to read pages as a browser would.

@@ -3,17 +3,16 @@ no request may get a server error (5xx)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from conftest import DATABASES, fresh_database
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from api.app import create_app
@@ -25,20 +24,10 @@ AUDITOR = Auditor(models=None)  # the rules alone: the schema, not the classifie
 KEY: dict[str, str] = {}
 
 
-DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("AUDITOR_TEST_DATABASE_URL") else [])
-
-
 @pytest.fixture(scope="module", params=DATABASES)
 def api_schema(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'auditor.db'}"
-    else:  # PostgreSQL refuses what SQLite takes (NUL in text, over-long values): both are run
-        url = os.environ["AUDITOR_TEST_DATABASE_URL"]
-        engine = make_engine(url)
-        metadata = MetaData()
-        metadata.reflect(engine)
-        metadata.drop_all(engine)
-        engine.dispose()
+    # PostgreSQL refuses what SQLite takes (NUL in text, over-long values): both are run.
+    url = fresh_database(request.param, tmp_path_factory.mktemp("schema"))
     engine = make_engine(url)
     migrate(engine)
     with Session(engine) as s:

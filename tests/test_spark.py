@@ -16,24 +16,13 @@ from sqlalchemy.orm import Session
 
 from api.db import AuditRecord, RecordState, make_engine, migrate
 from auditor.engine import Auditor
-from auditor.profiles import load_profile
+from auditor.profiles import FIELDS, load_profile
 from auditor.spark import findings_schema, score_dataframe
 from auditor.tables import TableError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = [json.loads(line) for line in (ROOT / "sample_records" / "records.jsonl").read_text().splitlines()]
-COLUMNS = [
-    "id",
-    "record_type",
-    "plan_type",
-    "recorded_at",
-    "child_id",
-    "team",
-    "worker",
-    "plan_start_date",
-    "la_code",
-    "text",
-]
+COLUMNS = list(FIELDS)
 
 
 @pytest.fixture(scope="module")
