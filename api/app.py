@@ -52,7 +52,7 @@ from api.feedback import save_feedback, visible_finding
 from api.jobs import Worker, progress, unfinished
 from api.keys import READERS, Role, create_key, find_key, revoke_key
 from api.metrics import Metrics, MetricsMiddleware
-from api.scope import audit_error, find_audit, visible_audits, visible_records
+from api.scope import audit_error, find_audit, visible_audits, visible_case_findings, visible_records
 from api.scoring import Scoring, ScoringPool, ScoringUnavailable
 from api.web import TEMPLATES, add_report
 from auditor import __version__
@@ -407,6 +407,39 @@ def create_app(
     ) -> dict[str, Any]:
         found = _one_audit(s, key, audit_id)
         return _audit_body(s, found, key)
+
+    @app.get("/v1/audits/{audit_id}/case-findings", tags=["audits"])
+    def audit_case_findings(
+        audit_id: str,
+        key: Annotated[ApiKey, Depends(reader)],
+        s: Annotated[Session, Depends(session)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> dict[str, Any]:
+        """A batch run's case-level findings for this audit's council (long plans without
+        oversight, drift), by team and child; a manager's key reads only its teams'. The API's own
+        audits have none."""
+        found = _one_audit(s, key, audit_id, "read_case_findings")
+        rows = s.scalars(visible_case_findings(key, found.id).limit(limit).offset(offset))
+        items = [
+            {
+                "child_id": f.child_id,
+                "la_code": f.la_code or None,
+                "team": f.team,
+                "worker": f.worker,
+                "rule_id": f.rule_id,
+                "category": f.category,
+                "severity": f.severity,
+                "record_id": f.record_id,
+                "message": f.message,
+                "suggestion": f.suggestion,
+                "citation": f.citation,
+                "evidence": f.evidence,
+                "as_of": f.as_of,
+            }
+            for f in rows
+        ]
+        return {"items": items, "limit": limit, "offset": offset}
 
     @app.get("/v1/audits/{audit_id}/records", tags=["audits"])
     def audit_records(

@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from api.db import AccessLog, ApiKey, Audit, AuditRecord, KeyTeam
+from api.db import AccessLog, ApiKey, Audit, AuditRecord, BatchRunAudit, CaseFindingRow, KeyTeam
 from api.keys import Role
 
 
@@ -46,3 +46,20 @@ def audit_error(audit: Audit, key: ApiKey) -> str | None:
     if audit.error is None or key.role != Role.manager:
         return audit.error
     return "a record could not be scored"
+
+
+CASES_SHOWN = 500
+
+
+def visible_case_findings(key: ApiKey, audit_id: str) -> Select[Any]:
+    """The case-level findings of the batch run and council this audit is the run's audit for (none
+    for the API's own audits), of the key's teams for a manager, by team and child."""
+    scope = select(BatchRunAudit.run_id, BatchRunAudit.la_code).where(BatchRunAudit.audit_id == audit_id).subquery()
+    query = (
+        select(CaseFindingRow)
+        .join(scope, (scope.c.run_id == CaseFindingRow.run_id) & (scope.c.la_code == CaseFindingRow.la_code))
+        .order_by(CaseFindingRow.team, CaseFindingRow.child_id, CaseFindingRow.rule_id, CaseFindingRow.id)
+    )
+    if key.role == Role.manager:
+        query = query.where(CaseFindingRow.team.in_(_teams_of(key)))
+    return query

@@ -31,7 +31,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -40,7 +40,7 @@ from api import exports, report
 from api.db import AccessLog, ApiKey, Audit, AuditRecord, Feedback, WebSession, now, utc
 from api.feedback import save_feedback, visible_finding
 from api.keys import READERS, digest, find_key
-from api.scope import audit_error, find_audit
+from api.scope import CASES_SHOWN, audit_error, find_audit, visible_case_findings
 from auditor.engine import mask_spans
 from auditor.findings import Category, Grade
 from auditor.records import RecordType
@@ -348,6 +348,10 @@ def add_report(app: FastAPI, state: dict[str, Any]) -> None:
             viewer = viewer_of(request, s)
             audit = audit_of(s, viewer, audit_id, "report_audit")
             context = _overview(s, viewer.key, audit, sort)
+            cases = visible_case_findings(viewer.key, audit.id)
+            case_total = s.scalar(select(func.count()).select_from(cases.subquery())) or 0
+            context["cases"] = list(s.scalars(cases.limit(CASES_SHOWN)))
+            context["case_total"] = case_total
         base = f"{PREFIX}/audits/{audit.id}"
         return render(
             "audit.html",

@@ -822,3 +822,40 @@ def test_a_record_quarantined_tonight_still_counts_in_its_child_s_history(db: En
             )
         )
     assert children == {"C-1"}  # C-2's supervision, known from last night, still counts
+
+
+def test_the_service_shows_a_run_s_case_findings_to_those_who_may_read_them(
+    database_url: str, auditor: Auditor, tmp_path: Path
+):
+    import re as regex
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.keys import Role, create_key
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    other_team = [dict(i, team="Safeguarding West", child_id="C-9", id="W-" + i["id"]) for i in _timeline()[:3]]
+    result = run(engine, auditor, write_jsonl(tmp_path / "x.jsonl", _timeline() + other_team), as_of=date(2021, 6, 30))
+    with Session(engine) as s:
+        manager, _ = create_key(s, Role.manager, "manager", ["Safeguarding East"])
+        reader, _ = create_key(s, Role.auditor, "auditor")
+        s.commit()
+    audit_id = result.audits["894"]
+    with TestClient(create_app(database_url, auditor=auditor)) as client:
+        every = client.get(f"/v1/audits/{audit_id}/case-findings", headers={"Authorization": f"Bearer {reader}"}).json()
+        assert {(f["child_id"], f["rule_id"]) for f in every["items"]} == {
+            ("C-1", "CS001"),
+            ("C-1", "CS002"),
+            ("C-9", "CS001"),
+            ("C-9", "CS002"),
+        }
+        mine = client.get(f"/v1/audits/{audit_id}/case-findings", headers={"Authorization": f"Bearer {manager}"}).json()
+        assert {f["child_id"] for f in mine["items"]} == {"C-1"}  # not the other team's child
+        page = client.get("/report/sign-in")
+        token = dict(regex.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+        client.post("/report/sign-in", data={**token, "key": manager})
+        shown = client.get(f"/report/audits/{audit_id}").text
+        assert "Children needing attention" in shown and "C-1" in shown and "C-9" not in shown
+    engine.dispose()
