@@ -87,26 +87,24 @@ def _ready(pause: float) -> int:
 
 
 class ScoringPool:
-    """`processes` scoring processes. With `max_tasks_per_child`, each is replaced by a fresh one
-    after that many tasks: spaCy's string store and the classifier's word caches keep every new
-    word they see, so a process that scores millions of real notes (new dates, reference numbers,
-    misspellings) would grow without end (`auditor batch` recycles them; the service does not)."""
+    """`processes` scoring processes. With `recycle_after`, they are all replaced by fresh ones
+    once they have scored that many records between them: spaCy's string store and the engine's
+    word caches keep every new word they see (building a new engine in the same process does not
+    give the memory back), so a process that scores millions of real notes (new dates, reference
+    numbers, misspellings) would grow without end. `auditor batch` recycles them; the service
+    does not yet."""
 
-    def __init__(self, processes: int, max_tasks_per_child: int | None = None) -> None:
+    def __init__(self, processes: int, recycle_after: int | None = None) -> None:
         if processes < 1:
             raise ValueError("a scoring pool needs at least one process")
-        self.processes, self.max_tasks_per_child = processes, max_tasks_per_child
+        self.processes, self.recycle_after = processes, recycle_after
+        self._scored = 0
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the service process has threads (the event loop's, the job worker's).
-        return ProcessPoolExecutor(
-            self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start,
-            max_tasks_per_child=self.max_tasks_per_child,
-        )
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start)
 
     def start(self, timeout: float = 300) -> None:
         """Start every scoring process and wait until each has loaded its engine, so that the
@@ -139,10 +137,23 @@ class ScoringPool:
         pool = self._pool
         try:
             futures = [pool.submit(_score, part) for part in parts]
-            return [result for future in futures for result in future.result()]
+            results = [result for future in futures for result in future.result()]
         except BrokenProcessPool:
             self._replace(pool)
             raise ScoringUnavailable("a scoring process stopped; the scoring processes were restarted") from None
+        self._scored += len(batch)
+        if self.recycle_after is not None and self._scored >= self.recycle_after:
+            self._recycle()
+        return results
+
+    def _recycle(self) -> None:
+        """Replace every scoring process with a fresh one, the old stopped before the new start
+        (so that memory never holds both)."""
+        with self._lock:
+            self._pool.shutdown(wait=True)
+            self._pool = self._new_pool()
+            self._scored = 0
+        self.start()
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:

@@ -503,7 +503,7 @@ def serve(
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
 
 
-RECYCLE_TASKS = 50  # chunks (parts of chunks, with several workers) a scoring process scores before it is replaced
+RECYCLE_RECORDS = 50_000  # records a scoring process scores before it is replaced by a fresh one
 
 
 class _Terminated(KeyboardInterrupt):
@@ -588,11 +588,11 @@ def batch(
         inputs = expand_inputs(inputs)
     except TableError as exc:
         _fail(str(exc))
-    # Scoring runs in processes of its own, even with one worker: each is replaced after
-    # RECYCLE_TASKS chunks, so memory stays flat however many new words the notes bring.
+    # Scoring runs in processes of its own, even with one worker, replaced by fresh ones after
+    # RECYCLE_RECORDS records each, so memory stays flat however many new words the notes bring.
     # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does: the lease is released.
     signal.signal(signal.SIGTERM, _terminated)
-    pool = scorer = ScoringPool(workers, max_tasks_per_child=RECYCLE_TASKS)
+    pool = scorer = ScoringPool(workers, recycle_after=RECYCLE_RECORDS * workers)
     finished: str | None = None  # the run, once it is stored whole
     try:
         try:

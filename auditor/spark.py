@@ -43,21 +43,17 @@ RESULT_SCHEMA = (
 FINDING_FIELDS = ("rule_id", "category", "severity", "start", "end", "text", "message", "suggestion", "source")
 
 _ENGINE: Auditor | None = None
-_SCORED = 0
-RECYCLE_RECORDS = 50_000  # a worker's engine is rebuilt after this many records (its word caches grow)
 
 
-def _engine(records: int = 0) -> Auditor:
+def _engine() -> Auditor:
     """This Python worker's engine, built on first use (configured by its environment, as the
-    service's scoring processes are: AUDITOR_MODEL, AUDITOR_SPACY_MODEL) and rebuilt every
-    RECYCLE_RECORDS records: Spark reuses its Python workers, and spaCy's string store and the
-    classifier's word caches keep every new word they meet."""
-    global _ENGINE, _SCORED
-    _SCORED += records
-    if _ENGINE is None or _SCORED >= RECYCLE_RECORDS:
+    service's scoring processes are: AUDITOR_MODEL, AUDITOR_SPACY_MODEL). Its word caches grow
+    with every new word it meets: for long jobs set `spark.python.worker.reuse` to false, so that
+    each task's worker starts afresh (a new engine in the same process does not free the old)."""
+    global _ENGINE
+    if _ENGINE is None:
         from auditor.engine import Auditor
 
-        _ENGINE, _SCORED = None, 0
         _ENGINE = Auditor()
     return _ENGINE
 
@@ -153,6 +149,6 @@ def score_dataframe(frame: DataFrame, profile: str | Profile = "generic", chunk_
         for chunk in chunks:
             for start in range(0, len(chunk), chunk_rows):
                 part = chunk.iloc[start : start + chunk_rows]
-                yield score_frame(part, chosen, columns, _engine(len(part)))
+                yield score_frame(part, chosen, columns, _engine())
 
     return frame.mapInPandas(score, RESULT_SCHEMA)

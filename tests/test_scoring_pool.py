@@ -45,3 +45,19 @@ def test_scoring_processes_whose_engine_cannot_load_stop_the_start_up(monkeypatc
     pool = ScoringPool(1)
     with pytest.raises(RuntimeError, match="did not start"):
         pool.start(timeout=120)
+
+
+def test_a_recycling_pool_starts_fresh_processes_after_so_many_records() -> None:
+    from api.scoring import ScoringPool, _ready
+
+    pool = ScoringPool(1, recycle_after=3)
+    pool.start()
+    try:
+        first = pool._pool.submit(_ready, 0).result()
+        records = [Record(id=f"R{i}", record_type="case_note", text="SW visited.") for i in range(2)]
+        assert len(pool.audit_many(records)) == 2
+        assert pool._pool.submit(_ready, 0).result() == first  # 2 of 3: the same process
+        assert len(pool.audit_many(records)) == 2  # 4: replaced after this batch
+        assert pool._pool.submit(_ready, 0).result() != first
+    finally:
+        pool.shutdown()
