@@ -465,14 +465,12 @@ def test_a_duplicate_in_the_same_chunk_is_quarantined(db: Engine, auditor: Audit
     assert result.counts["new"] == 3 and result.counts["quarantined"] == 1
 
 
-def test_large_chunks_stay_within_sqlite_s_oldest_parameter_limit(database_url: str, auditor: Auditor, tmp_path: Path):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's own limit")
+def test_large_chunks_stay_within_sqlite_s_oldest_parameter_limit(auditor: Auditor, tmp_path: Path):
     import sqlite3
 
     from sqlalchemy import event
 
-    engine = make_engine(database_url)
+    engine = make_engine(f"sqlite:///{tmp_path / 'oldest.db'}")
 
     @event.listens_for(engine, "connect")
     def _oldest_limit(connection, _record):  # type: ignore[no-untyped-def]
