@@ -141,7 +141,8 @@ from auditor.spark import score_dataframe
 cores, path = sys.argv[1], sys.argv[2]
 spark = (SparkSession.builder.master(f"local[{cores}]").config("spark.ui.enabled", "false")
          .config("spark.driver.host", "127.0.0.1").config("spark.sql.shuffle.partitions", str(int(cores) * 4))
-         .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+         .config("spark.python.worker.reuse", "false").getOrCreate())  # as the README advises for long jobs
 started = time.perf_counter()
 rows = score_dataframe(spark.read.parquet(path)).count()
 print(rows, time.perf_counter() - started)
