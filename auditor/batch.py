@@ -164,18 +164,16 @@ class Silent:
 
 @dataclass
 class RunResult:
+    """A finished run (one that cannot finish raises instead, and is resumed by the next)."""
+
     run_id: str
-    status: str  # done, or failed
     resumed: bool
     counts: dict[str, int]
     timings: dict[str, float]
     audits: dict[str, str]  # la_code ("" when not recorded) -> audit id
-    error: str | None = None
 
     @property
     def exit_status(self) -> int:
-        if self.status != "done":
-            return 2
         if self.counts.get("quarantined"):
             return EXIT_QUARANTINED
         return EXIT_EMPTY if not self.counts.get("rows") else 0
@@ -430,7 +428,7 @@ class _Run:
             )
             _finish_audits(s, run.id, "done")
             s.commit()
-        result = RunResult(run.id, "done", resumed, dict(self.counts), self._timings(), dict(self.audits))
+        result = RunResult(run.id, resumed, dict(self.counts), self._timings(), dict(self.audits))
         self.reporter.event("run_finished", self.progress, status="done")
         return result
 
@@ -834,11 +832,3 @@ def _not_the_records_fault(error: Exception) -> bool:
     from api.scoring import ScoringUnavailable
 
     return isinstance(error, ScoringUnavailable | MemoryError)
-
-
-def iter_quarantine(engine: Engine, run_id: str, limit: int | None = None) -> Iterator[Quarantined]:
-    with Session(engine) as s:
-        query = select(Quarantined).where(Quarantined.run_id == run_id).order_by(Quarantined.id)
-        if limit is not None:
-            query = query.limit(limit)
-        yield from s.scalars(query)

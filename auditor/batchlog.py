@@ -29,7 +29,7 @@ class JsonLog:
             self._last = moment
         line = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "error" if name == "run_failed" else "info",
+            "level": "info",
             "event": name,
             "run_id": progress.run_id,
             "file_number": progress.file_number,

@@ -124,7 +124,7 @@ def test_a_first_run_scores_every_record_into_an_audit_per_council(db: Engine, a
     items = records(5, "894") + records(4, "201") + records(3, None, prefix="N")
     source = write_jsonl(tmp_path / "export.jsonl", items)
     result = run(db, auditor, source, chunk_rows=4)
-    assert result.status == "done" and result.exit_status == 0 and not result.resumed
+    assert result.exit_status == 0 and not result.resumed
     assert result.counts["rows"] == 12 and result.counts["new"] == 12 and result.counts["quarantined"] == 0
     assert set(result.audits) == {"894", "201", ""}
     assert sorted(stored_ids(db, [result.audits["201"]])) == [f"R-{i:04d}" for i in range(4)]
@@ -234,7 +234,7 @@ def test_malformed_rows_are_quarantined_with_their_reason_and_the_run_goes_on(
     ]
     source = write_jsonl(tmp_path / "export.jsonl", lines)
     result = run(db, Scripted(auditor, bad_id="BAD-1"), source, chunk_rows=4)
-    assert result.status == "done" and result.exit_status == EXIT_QUARANTINED
+    assert result.exit_status == EXIT_QUARANTINED
     counts = result.counts
     assert counts["rows"] == 10 and counts["quarantined"] == 6 and counts["new"] == 4
     assert counts["rows"] == sum(counts[k] for k in ("new", "changed", "rescored", "unchanged", "quarantined"))
@@ -277,7 +277,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_every_record_once(
     assert count(db, AuditRecord) == 8
     scorer = Scripted(auditor)
     resumed = run(db, scorer, source, chunk_rows=4)
-    assert resumed.resumed and resumed.run_id == stopped.id and resumed.status == "done"
+    assert resumed.resumed and resumed.run_id == stopped.id and resumed.exit_status == 0
     assert scorer.calls == 3  # the three chunks not yet stored, and no other
     ids = stored_ids(db, resumed.audits.values())
     assert sorted(ids) == [i["id"] for i in items]  # every record once: none twice, none skipped
@@ -381,16 +381,16 @@ def test_a_live_run_holds_the_lease_and_a_dead_one_is_taken_over(db: Engine, aud
     assert "another-host:123" in str(refused.value)
     assert count(db, BatchRun) == 0
     _hold_lease(db, "another-host:123:abc", age=timedelta(hours=1))  # silent for longer than the lease
-    assert run(db, auditor, source).status == "done"
+    assert run(db, auditor, source).exit_status == 0
     _hold_lease(db, f"{socket.gethostname()}:{os.getppid()}:abc")  # this host, and alive
     with pytest.raises(BatchBusy):
         run(db, auditor, source)
     # This process's own pid under another run's name: a restarted container's earlier run.
     _hold_lease(db, f"{socket.gethostname()}:{os.getpid()}:earlier")
-    assert run(db, auditor, source).status == "done"
+    assert run(db, auditor, source).exit_status == 0
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     _hold_lease(db, f"{socket.gethostname()}:{gone.stdout.strip()}:abc")  # this host, and its process gone
-    assert run(db, auditor, source).status == "done"
+    assert run(db, auditor, source).exit_status == 0
 
 
 def test_a_run_whose_lease_is_taken_stops_without_storing_its_chunk(db: Engine, auditor: Auditor, tmp_path: Path):
@@ -415,7 +415,7 @@ def test_a_header_the_profile_cannot_read_stops_before_anything_is_written(
         run(db, auditor, good, bad)
     assert "column 4" in str(error.value) and "favourite" not in str(error.value)
     assert count(db, BatchRun) == 0 and count(db, AuditRecord) == 0
-    assert run(db, auditor, good).status == "done"  # the lease was not left held
+    assert run(db, auditor, good).exit_status == 0  # the lease was not left held
 
 
 def test_a_file_malformed_part_way_is_quarantined_from_there_and_the_run_goes_on(
@@ -427,7 +427,7 @@ def test_a_file_malformed_part_way_is_quarantined_from_there_and_the_run_goes_on
     path.write_text("id,record_type,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
     after = write_jsonl(tmp_path / "after.jsonl", records(2, None, prefix="A"))
     result = run(db, auditor, path, after, chunk_rows=4)  # rows 6 and 7 come before the break in their chunk
-    assert result.status == "done" and result.exit_status == EXIT_QUARANTINED
+    assert result.exit_status == EXIT_QUARANTINED
     assert result.counts["unread_files"] == 1 and result.counts["quarantined"] == 1
     ids = sorted(stored_ids(db, result.audits.values()))
     assert ids == ["A-0000", "A-0001", "R-0", "R-1", "R-2", "R-3", "R-4", "R-5"]  # the next file was read
