@@ -280,9 +280,12 @@ class Quarantined(Base):
 
 class RecordState(Base):
     """What the batch last knew of a record (by council and id): its content's hash and the
-    versions it was scored with, its latest scored row, and the last run that read it."""
+    versions it was scored with, its latest scored row, and the last run that read it; and what
+    the case-level checks read of it (never its text: a plan's actions as they compare them), so
+    that they read one narrow table, child by child, and no plan's text twice."""
 
     __tablename__ = "record_state"
+    __table_args__ = (Index("ix_record_state_child", "la_code", "child_id"),)
 
     la_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -293,6 +296,15 @@ class RecordState(Base):
     )
     scored_run: Mapped[str] = mapped_column(String(36))
     last_seen_run: Mapped[str] = mapped_column(String(36))
+    child_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    record_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    plan_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    recorded_at: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    plan_start_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # NULL for a plan stored before these columns (its text is read instead) and for other records.
+    plan_actions: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class RecordHistory(Base):

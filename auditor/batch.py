@@ -37,7 +37,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -59,10 +59,10 @@ from api.db import (
     table,
     utc,
 )
-from auditor.cases import CaseRecord, Settings, check_child, load_case_rules
+from auditor.cases import CaseRecord, Settings, check_child, load_case_rules, plan_actions
 from auditor.findings import RecordResult
 from auditor.profiles import Profile
-from auditor.records import InputError, Record, nul_field
+from auditor.records import InputError, Record, RecordType, nul_field
 from auditor.tables import CHUNK_ROWS, Row, TableError, read_chunks
 
 # Exit statuses of `auditor batch` beside the command line's own (0, 2, 3, 130).
@@ -129,6 +129,37 @@ def content_hash(record: Record) -> str:
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+# What the case-level checks read of a record, kept beside its state (`record_state`).
+CASE_FACTS = (
+    "child_id",
+    "record_type",
+    "plan_type",
+    "recorded_at",
+    "plan_start_date",
+    "team",
+    "worker",
+    "plan_actions",
+)
+
+
+def case_facts(record: Record, result: RecordResult) -> dict[str, Any]:
+    """A record's case facts; a plan's actions as the drift check compares them (no text else),
+    as the engine found them if it did."""
+    actions = result.plan_actions
+    if actions is None and record.record_type is RecordType.plan and record.text:
+        actions = tuple(plan_actions(record.text))
+    return {
+        "child_id": record.child_id,
+        "record_type": record.record_type.value,
+        "plan_type": record.plan_type.value if record.plan_type else None,
+        "recorded_at": record.recorded_at.isoformat() if record.recorded_at else None,
+        "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
+        "team": record.team,
+        "worker": record.worker,
+        "plan_actions": [[key, done] for key, done in actions] if actions is not None else None,
+    }
 
 
 def key_of(record: Record) -> tuple[str, str]:
@@ -532,13 +563,17 @@ class _Run:
         self.timings["score"] += time.monotonic() - tick
         tick = time.monotonic()
         scored = [(d, r) for d, r in zip(to_score, results, strict=True) if r is not None]
+        tick = time.monotonic()
+        facts = [case_facts(d.record, r) for d, r in scored]  # a plan's actions, read once, as it is scored
+        self.timings["cases"] += time.monotonic() - tick
+        tick = time.monotonic()
         counts.update(d.change for d, _ in scored)
         counts["unchanged"] = len(decisions) - len(to_score)
         counts["quarantined"] = len(quarantine)
         counts["findings"] = sum(len(r.findings) for _, r in scored)
         with Session(self.engine) as s:
             _renew(s, self.holder, self.run.id)  # first: a run whose lease was taken writes nothing
-            self._store(s, scored, [d for d in decisions if d.change == "unchanged"], quarantine)
+            self._store(s, scored, facts, [d for d in decisions if d.change == "unchanged"], quarantine)
             self.counts.update(counts)
             self.timings["store"] += time.monotonic() - tick
             s.execute(
@@ -617,6 +652,7 @@ class _Run:
         self,
         s: Session,
         scored: list[tuple[_Decision, RecordResult]],
+        facts: list[dict[str, Any]],
         unchanged: list[_Decision],
         quarantine: list[dict[str, Any]],
     ) -> None:
@@ -659,8 +695,9 @@ class _Run:
                     "audit_record_id": i,
                     "scored_run": self.run.id,
                     "last_seen_run": self.run.id,
+                    **fact,
                 }
-                for i, (d, _) in zip(ids, scored, strict=True)
+                for i, (d, _), fact in zip(ids, scored, facts, strict=True)
             ]
             new = [v for v, (d, _) in zip(fresh, scored, strict=True) if d.change == "new"]
             if new:
@@ -680,6 +717,7 @@ class _Run:
                         audit_record_id=bindparam("audit_record_id"),
                         scored_run=bindparam("scored_run"),
                         last_seen_run=bindparam("last_seen_run"),
+                        **{name: bindparam(name) for name in CASE_FACTS},
                     )
                     .execution_options(synchronize_session=False),
                     again,
@@ -741,27 +779,33 @@ class _Run:
         state, records = table(RecordState), table(AuditRecord)
         # Every child a record of tonight's belongs to, with all their records the batch knows: a
         # record quarantined tonight, or left out of the export, still shows the child's history.
-        seen_children = (
-            select(state.c.la_code, records.c.child_id)
-            .join(records, records.c.id == state.c.audit_record_id)
-            .where(state.c.last_seen_run == self.run.id, records.c.child_id.is_not(None))
+        seen_children = select(state.c.la_code, state.c.child_id).where(
+            state.c.last_seen_run == self.run.id, state.c.child_id.is_not(None)
         )
+        # A plan stored before its actions were kept beside its state: its text, read from its row.
+        legacy_text = select(records.c.text).where(records.c.id == state.c.audit_record_id).scalar_subquery()
         query = (
             select(
                 state.c.la_code,
-                records.c.child_id,
-                records.c.record_id.label("id"),
-                records.c.record_type,
-                records.c.plan_type,
-                records.c.recorded_at,
-                records.c.plan_start_date,
-                case((records.c.record_type == "plan", records.c.text), else_="").label("text"),
-                records.c.team,
-                records.c.worker,
+                state.c.child_id,
+                state.c.record_id.label("id"),
+                state.c.record_type,
+                state.c.plan_type,
+                state.c.recorded_at,
+                state.c.plan_start_date,
+                case(
+                    (
+                        and_(state.c.record_type == "plan", state.c.plan_actions.is_(None)),
+                        func.coalesce(legacy_text, ""),
+                    ),
+                    else_="",
+                ).label("text"),
+                state.c.plan_actions.label("actions"),
+                state.c.team,
+                state.c.worker,
             )
-            .join(records, records.c.id == state.c.audit_record_id)
-            .where(tuple_(state.c.la_code, records.c.child_id).in_(seen_children))
-            .order_by(state.c.la_code, records.c.child_id)
+            .where(tuple_(state.c.la_code, state.c.child_id).in_(seen_children), state.c.audit_record_id.is_not(None))
+            .order_by(state.c.la_code, state.c.child_id)
             .execution_options(yield_per=5000)
         )
         rules, found, as_of = load_case_rules(), 0, self.as_of.isoformat()

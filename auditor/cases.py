@@ -31,7 +31,7 @@ from auditor.dates import MONTH_NAME, add_working_days
 from auditor.findings import RECORD_LEVEL_CATEGORIES, Category, Severity
 from auditor.records import PlanType, RecordType
 from auditor.rulebook import Citation, RuleFileError, default_rules_dir
-from auditor.segment import segment
+from auditor.segment import Unit, segment
 
 
 class _Strict(BaseModel):
@@ -47,8 +47,14 @@ class CaseRecord(_Strict):
     recorded_at: date | None = None
     plan_start_date: date | None = None
     text: str = ""
+    # A plan's actions as `plan_actions` reads them, when the batch stored them as it scored the
+    # plan (so a nightly run need not read every plan's text again); otherwise read from `text`.
+    actions: tuple[tuple[str, bool], ...] | None = None
     team: str | None = None
     worker: str | None = None
+
+    def plan_actions(self) -> list[tuple[str, bool]]:
+        return list(self.actions) if self.actions is not None else plan_actions(self.text)
 
 
 class Timeline(_Strict):
@@ -236,10 +242,14 @@ def plan_actions(text: str) -> list[tuple[str, bool]]:
     """A plan's actions: (the words compared across plans, whether the plan marks it done). Dates
     are left out of the words, and a status written after the action ("- achieved", "(ongoing)")."""
     folded = fold(text)
+    return action_keys([unit for unit in segment(text).units if is_action(unit, folded)], folded)
+
+
+def action_keys(actions: Iterable[Unit], folded: str) -> list[tuple[str, bool]]:
+    """`plan_actions` of units already known to be actions, in the folded text they come from
+    (the engine's, as it scores a plan)."""
     out = []
-    for unit in segment(text).units:
-        if not is_action(unit, folded):
-            continue
+    for unit in actions:
         body = folded[unit.start : unit.end].lower()
         status = _STATUS.search(body)
         done = bool(status and not status.group("not") and status.group("word") in _DONE_WORDS)
@@ -252,18 +262,21 @@ def plan_actions(text: str) -> list[tuple[str, bool]]:
 
 def _carried_actions(records: list[CaseRecord], as_of: date, rule: CaseRule, settings: Settings) -> list[CaseFinding]:
     """Actions of the child's latest plan that every plan since an earlier one repeats unchanged."""
-    plans = [r for r in records if r.record_type is RecordType.plan and r.text]
+    plans = [r for r in records if r.record_type is RecordType.plan and (r.text or r.actions is not None)]
     if len(plans) < 2:
         return []
     min_days, min_words = int(rule.params["min_days"]), int(rule.params["min_words"])
+    latest = plans[-1]
+    assert latest.recorded_at is not None and plans[0].recorded_at is not None
+    if (latest.recorded_at - plans[0].recorded_at).days < min_days:
+        return []  # no action can have been carried long enough: the plans' texts need not be read
     since: dict[str, CaseRecord] = {}  # each action of the last plan read: the plan its unbroken run began in
     for plan in plans[:-1]:
-        keys = {key for key, _ in plan_actions(plan.text)}
+        keys = {key for key, _ in plan.plan_actions()}
         since = {key: since.get(key, plan) for key in keys}
-    latest = plans[-1]
     found: list[CaseFinding] = []
     reported: set[str] = set()
-    for key, done in plan_actions(latest.text):
+    for key, done in latest.plan_actions():
         earlier = since.get(key)
         if earlier is None or done or key in reported or len(key.split()) < min_words:
             continue

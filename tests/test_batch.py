@@ -857,3 +857,68 @@ def test_the_service_shows_a_run_s_case_findings_to_those_who_may_read_them(
         shown = client.get(f"/report/audits/{audit_id}").text
         assert "Children needing attention" in shown and "C-1" in shown and "C-9" not in shown
     engine.dispose()
+
+
+def _case_findings(db: Engine, run_id: str) -> set[tuple[str, str, str]]:
+    from api.db import CaseFindingRow
+
+    with Session(db) as s:
+        rows = s.scalars(select(CaseFindingRow).where(CaseFindingRow.run_id == run_id))
+        return {(f.child_id, f.rule_id, f.record_id) for f in rows}
+
+
+def test_case_checks_read_a_plan_s_actions_as_stored_when_it_was_scored(db: Engine, auditor: Auditor, tmp_path: Path):
+    from api.db import RecordState
+    from auditor.cases import plan_actions
+
+    items = _timeline()
+    export = write_jsonl(tmp_path / "night.jsonl", items)
+    first = run(db, auditor, export, as_of=date(2021, 6, 30))
+    with Session(db) as s:
+        states = {r.record_id: r for r in s.scalars(select(RecordState))}
+    by_id = {i["id"]: i for i in items}
+    for record_id, row in states.items():
+        item = by_id[record_id]
+        assert (row.child_id, row.record_type, row.recorded_at) == (
+            item["child_id"],
+            item["record_type"],
+            item["recorded_at"],
+        )
+        expected = [[k, d] for k, d in plan_actions(item["text"])] if item["record_type"] == "plan" else None
+        assert row.plan_actions == expected
+    assert ("C-1", "CS002", "C1-P2") in _case_findings(db, first.run_id)
+    # The earlier plan's stored actions, not its text, are what the next night compares.
+    with Session(db) as s:
+        s.execute(update(RecordState).where(RecordState.record_id == "C1-P1").values(plan_actions=[]))
+        s.commit()
+    second = run(db, auditor, export, as_of=date(2021, 6, 30))
+    assert second.counts["unchanged"] == len(items)
+    assert ("C-1", "CS002", "C1-P2") not in _case_findings(db, second.run_id)
+
+
+def test_records_stored_before_the_case_facts_migration_still_take_part(db: Engine, auditor: Auditor, tmp_path: Path):
+    """Downgraded to 0006 (the columns dropped), then upgraded: each record's facts come from its
+    latest scored row, and its plans' actions from their text, with the same findings as before."""
+    from alembic import command
+    from alembic.config import Config
+
+    import api.db
+    from api.db import RecordState
+
+    export = write_jsonl(tmp_path / "night.jsonl", _timeline())
+    before = _case_findings(db, run(db, auditor, export, as_of=date(2021, 6, 30)).run_id)
+    config = Config()
+    config.set_main_option("script_location", str(Path(api.db.__file__).resolve().parent / "migrations"))
+    with db.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    with db.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with Session(db) as s:
+        states = list(s.scalars(select(RecordState)))
+    assert {r.record_id: r.child_id for r in states} == {i["id"]: i["child_id"] for i in _timeline()}
+    assert all(r.plan_actions is None for r in states)  # read from the plans' text from now on
+    after = run(db, auditor, export, as_of=date(2021, 6, 30))
+    assert after.counts["unchanged"] == len(states)
+    assert _case_findings(db, after.run_id) == before and ("C-1", "CS002", "C1-P2") in before

@@ -87,3 +87,33 @@ def test_whole_months_count_as_plans_fall_due() -> None:
     assert _months_between(date(2020, 8, 31), date(2021, 2, 27)) == 5
     assert _months_between(date(2020, 2, 29), date(2021, 2, 28)) == 12
     assert _months_between(date(2021, 1, 10), date(2021, 1, 9)) == 0
+
+
+def test_the_engine_finds_a_plan_s_actions_as_the_drift_check_reads_its_text(auditor) -> None:
+    """The batch stores the actions the engine marked as it scored a plan; they must be the ones
+    `plan_actions` reads from the text, or a plan stored before and after would never match."""
+    import json
+    from pathlib import Path
+
+    from auditor.records import Record
+
+    samples = Path(__file__).resolve().parent.parent / "sample_records" / "records.jsonl"
+    plans = [
+        Record.model_validate(item)
+        for item in (json.loads(line) for line in samples.read_text(encoding="utf-8").splitlines() if line.strip())
+        if item["record_type"] == "plan"
+    ]
+    plans += [
+        Record(id=r.id, record_type="plan", plan_type=r.plan_type, text=r.text)
+        for rule in RULES
+        for timeline in (*rule.examples.fires, *rule.examples.does_not_fire)
+        for r in timeline.records
+        if r.record_type == "plan" and r.text
+    ]
+    assert len(plans) > 20
+    compared = 0
+    for plan, result in zip(plans, auditor.audit_many(plans), strict=True):
+        assert result.plan_actions is not None, plan.id
+        assert list(result.plan_actions) == plan_actions(plan.text), plan.id
+        compared += bool(result.plan_actions)
+    assert compared > 15  # most have actions: the comparison is not of empty lists
