@@ -3,9 +3,10 @@
 In one run, on synthetic records (the sample records under new ids, councils and children, as a
 Parquet export), it measures:
 1. `auditor batch` over a tenth of the records, then over all of them, each into a fresh SQLite
-   database: rows per second, and the peak resident memory of the whole process tree (the batch
-   and its scoring processes), sampled every half second; the two peaks' ratio says whether memory
-   grows with the input;
+   database: rows per second, and the peak memory of the whole process tree (the batch and its
+   scoring processes), sampled every half second, as resident sets summed and as proportional set
+   sizes summed (see `PeakMemory`); the two runs' peaks' ratio says whether memory grows with the
+   input;
 2. the incremental rerun: the same export with 1% of the records changed, into the database of
    the full run, against the full run's time;
 3. Spark's local mode (`auditor.spark.score_dataframe`, as many cores as scoring processes) over
@@ -76,10 +77,13 @@ def _word(n: int) -> str:
 
 
 class PeakMemory:
-    """The peak summed resident memory of a process and its descendants, sampled."""
+    """The peak memory of a process and its descendants, sampled, two ways: the sum of their
+    resident sets (`peak`: a page shared by several, such as a shared library's, counts in each),
+    and the sum of their proportional set sizes (`peak_pss`: a shared page counts once, split
+    between its sharers; what the tree takes of the machine's memory)."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
-        self.pid, self.every, self.peak = pid, every, 0
+        self.pid, self.every, self.peak, self.peak_pss = pid, every, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -98,11 +102,12 @@ class PeakMemory:
             try:
                 root = psutil.Process(self.pid)
                 tree = [root, *root.children(recursive=True)]
-                total = 0
+                rss = pss = 0
                 for process in tree:
                     with contextlib.suppress(psutil.Error):
-                        total += process.memory_info().rss
-                self.peak = max(self.peak, total)
+                        full = process.memory_full_info()
+                        rss, pss = rss + full.rss, pss + full.pss
+                self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             except psutil.Error:
                 pass
             self._stop.wait(self.every)
@@ -130,6 +135,7 @@ def timed_batch(export: Path, data_dir: Path, workers: int, chunk_rows: int) -> 
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds, 1),
         "peak_mib": round(memory.peak / 2**20),
+        "peak_pss_mib": round(memory.peak_pss / 2**20),
         "timings": summary["timings_seconds"],
     }
 
@@ -170,6 +176,7 @@ def timed_spark(export: Path, cores: int) -> dict[str, Any]:
         "job_seconds": round(float(job_seconds), 1),
         "rows_per_second": round(int(rows) / seconds, 1),
         "peak_mib": round(memory.peak / 2**20),
+        "peak_pss_mib": round(memory.peak_pss / 2**20),
     }
 
 

@@ -40,6 +40,22 @@ def test_the_pool_scores_exactly_what_the_engine_scores_in_order(monkeypatch: py
         pool.shutdown()
 
 
+def test_with_the_classifier_and_without_pandas_the_pool_scores_what_the_engine_scores(engine: Auditor) -> None:
+    """A scoring process keeps pandas out (scikit-learn would import it, for nothing): the model's
+    findings must be the same as in a process that has it."""
+    lines = [json.loads(line) for line in SAMPLES.read_text("utf-8").splitlines() if line.strip()]
+    records = [Record.model_validate(item) for item in lines]
+    expected = engine.audit_batch(records)
+    assert any(f.source.startswith("model:") for r in expected for f in r.findings)  # the model took part
+    pool = ScoringPool(1)
+    try:
+        pool.start()
+        assert pool.audit_many(records) == expected
+        assert pool._pool.submit(eval, "__import__('sys').modules.get('pandas', 0)").result() is None
+    finally:
+        pool.shutdown()
+
+
 def test_scoring_processes_whose_engine_cannot_load_stop_the_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUDITOR_SPACY_MODEL", "en_no_such_pipeline")  # each scorer's Auditor() fails
     pool = ScoringPool(1)
