@@ -281,8 +281,8 @@ class Quarantined(Base):
 class RecordState(Base):
     """What the batch last knew of a record (by council and id): its content's hash and the
     versions it was scored with, its latest scored row, and the last run that read it; and what
-    the case-level checks read of it (never its text: a plan's actions as they compare them), so
-    that they read one narrow table, child by child, and no plan's text twice."""
+    the case-level checks read of it (never its text: a plan's actions as digests of their
+    words), so that they read one narrow table, child by child, and no plan's text twice."""
 
     __tablename__ = "record_state"
     __table_args__ = (Index("ix_record_state_child", "la_code", "child_id"),)
@@ -303,8 +303,11 @@ class RecordState(Base):
     plan_start_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
     team: Mapped[str | None] = mapped_column(String(200), nullable=True)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # NULL for a plan stored before these columns (its text is read instead) and for other records.
+    # A plan's actions as `cases.kept_actions` keeps them (digests, not words), and the version of
+    # the code that found them: NULL for other records, and for a plan stored before they were kept
+    # (its text is read instead, and its actions kept then).
     plan_actions: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    actions_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class RecordHistory(Base):

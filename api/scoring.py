@@ -60,12 +60,19 @@ def _start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(os.getppid(),), name="auditor-orphan-check", daemon=True).start()
     # scikit-learn imports pandas whenever it is installed, only to recognise DataFrames, and the
-    # engine hands it none: kept out, a scoring process takes 64 MB less (278 MB, not 342, with
-    # the same scores; tests/test_scoring_pool.py checks both).
-    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
-    from auditor.engine import Auditor  # here: a process that only hands records out need not import spaCy
+    # engine hands it none: kept out while the engine loads, a scoring process takes 64 MB less
+    # (278 MB, not 342, with the same scores; tests/test_scoring_pool.py checks both). Then the
+    # block goes, so that anything that looks for pandas later finds it absent, or imports it.
+    blocked = "pandas" not in sys.modules
+    if blocked:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+    try:
+        from auditor.engine import Auditor  # here: a process that only hands records out need not import spaCy
 
-    _ENGINE = Auditor()
+        _ENGINE = Auditor()
+    finally:
+        if blocked and sys.modules.get("pandas", 0) is None:
+            del sys.modules["pandas"]
 
 
 def _exit_with(service: int, every: float = 1.0) -> None:

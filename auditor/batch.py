@@ -17,8 +17,8 @@ One batch writes at a time: the lease row (`batch_lease`) is claimed atomically 
 every chunk; a second run while it is live is refused, and a holder that died is taken over
 (at once on the same host, when its process is gone; elsewhere once its lease is stale).
 
-Nothing here logs or stores a record's text outside the audit tables; every problem is located,
-never quoted.
+Nothing here logs or stores a record's text outside the audit tables (a plan's actions are kept
+beside its state as digests of their words); every problem is located, never quoted.
 """
 
 from __future__ import annotations
@@ -59,7 +59,15 @@ from api.db import (
     table,
     utc,
 )
-from auditor.cases import CaseRecord, Settings, check_child, load_case_rules, plan_actions
+from auditor.cases import (
+    CaseRecord,
+    Settings,
+    actions_version,
+    check_child,
+    kept_actions,
+    load_case_rules,
+    plan_actions,
+)
 from auditor.findings import RecordResult
 from auditor.profiles import Profile
 from auditor.records import InputError, Record, RecordType, nul_field
@@ -141,15 +149,16 @@ CASE_FACTS = (
     "team",
     "worker",
     "plan_actions",
+    "actions_version",
 )
 
 
 def case_facts(record: Record, result: RecordResult) -> dict[str, Any]:
-    """A record's case facts; a plan's actions as the drift check compares them (no text else),
-    as the engine found them if it did."""
+    """A record's case facts: no text, and a plan's actions as the drift check compares them
+    (digests of their words), as the engine found them if it did."""
     actions = result.plan_actions
     if actions is None and record.record_type is RecordType.plan and record.text:
-        actions = tuple(plan_actions(record.text))
+        actions = kept_actions(plan_actions(record.text))
     return {
         "child_id": record.child_id,
         "record_type": record.record_type.value,
@@ -158,7 +167,8 @@ def case_facts(record: Record, result: RecordResult) -> dict[str, Any]:
         "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
         "team": record.team,
         "worker": record.worker,
-        "plan_actions": [[key, done] for key, done in actions] if actions is not None else None,
+        "plan_actions": [list(a) for a in actions] if actions is not None else None,
+        "actions_version": actions_version() if actions is not None else None,
     }
 
 
@@ -561,7 +571,6 @@ class _Run:
         results, unscorable = self._score(to_score)  # outside any transaction: it may take a while
         quarantine += unscorable
         self.timings["score"] += time.monotonic() - tick
-        tick = time.monotonic()
         scored = [(d, r) for d, r in zip(to_score, results, strict=True) if r is not None]
         tick = time.monotonic()
         facts = [case_facts(d.record, r) for d, r in scored]  # a plan's actions, read once, as it is scored
@@ -780,9 +789,12 @@ class _Run:
         # Every child a record of tonight's belongs to, with all their records the batch knows: a
         # record quarantined tonight, or left out of the export, still shows the child's history.
         seen_children = select(state.c.la_code, state.c.child_id).where(
-            state.c.last_seen_run == self.run.id, state.c.child_id.is_not(None)
+            state.c.last_seen_run == self.run.id, state.c.child_id.is_not(None), state.c.audit_record_id.is_not(None)
         )
-        # A plan stored before its actions were kept beside its state: its text, read from its row.
+        # A plan whose actions were not kept under this code's version (stored before they were
+        # kept, or before that code changed): its text, read from its row, and its actions kept anew.
+        version = actions_version()
+        kept = and_(state.c.plan_actions.is_not(None), state.c.actions_version == version)
         legacy_text = select(records.c.text).where(records.c.id == state.c.audit_record_id).scalar_subquery()
         query = (
             select(
@@ -795,12 +807,13 @@ class _Run:
                 state.c.plan_start_date,
                 case(
                     (
-                        and_(state.c.record_type == "plan", state.c.plan_actions.is_(None)),
+                        and_(state.c.record_type == "plan", ~kept),
                         func.coalesce(legacy_text, ""),
                     ),
                     else_="",
                 ).label("text"),
-                state.c.plan_actions.label("actions"),
+                state.c.plan_actions,
+                state.c.actions_version,
                 state.c.team,
                 state.c.worker,
             )
@@ -812,10 +825,18 @@ class _Run:
         with Session(self.engine) as s:
             s.execute(delete(table(CaseFindingRow)).where(table(CaseFindingRow).c.run_id == self.run.id))
             pending: list[dict[str, Any]] = []
+            renewed: list[dict[str, Any]] = []  # plans whose actions were read from their text
             for (la_code, child_id), rows in groupby(s.execute(query), key=lambda r: (r.la_code, r.child_id)):
-                child = [
-                    CaseRecord.model_validate({k: v for k, v in r._asdict().items() if k not in _CHILD}) for r in rows
-                ]
+                child = []
+                for r in rows:
+                    actions = None
+                    if r.plan_actions is not None and r.actions_version == version:
+                        actions = r.plan_actions
+                    elif r.text:
+                        actions = kept_actions(plan_actions(r.text))
+                        renewed.append({"k_la_code": la_code, "k_record_id": r.id, "plan_actions": actions})
+                    fields = {k: v for k, v in r._asdict().items() if k not in _NOT_READ}
+                    child.append(CaseRecord.model_validate({**fields, "text": "", "actions": actions}))
                 by_id = {r.id: r for r in child}
                 for f in check_child(child, self.as_of, rules, self.case_settings):
                     anchor = by_id[f.record_id]
@@ -841,12 +862,30 @@ class _Run:
                     found += len(pending)
                     s.execute(insert(table(CaseFindingRow)), pending)
                     pending = []
+                if len(renewed) >= 1000:
+                    self._keep_actions(s, renewed, version)
+                    renewed = []
             if pending:
                 found += len(pending)
                 s.execute(insert(table(CaseFindingRow)), pending)
+            self._keep_actions(s, renewed, version)
             _renew(s, self.holder, self.run.id)
             s.commit()
         return found
+
+    @staticmethod
+    def _keep_actions(s: Session, renewed: list[dict[str, Any]], version: str) -> None:
+        """Keep the actions of plans read from their text, so that the next run need not read them."""
+        if not renewed:
+            return
+        state = table(RecordState)
+        s.execute(
+            update(state)
+            .where(state.c.la_code == bindparam("k_la_code"), state.c.record_id == bindparam("k_record_id"))
+            .values(plan_actions=bindparam("plan_actions"), actions_version=version)
+            .execution_options(synchronize_session=False),
+            [{**row, "plan_actions": [list(a) for a in row["plan_actions"]]} for row in renewed],
+        )
 
     def _missing(self, s: Session) -> int:
         """Records an earlier run read that this run did not: a shorter export than last night's
@@ -855,7 +894,7 @@ class _Run:
         return s.scalar(select(func.count()).select_from(state).where(state.c.last_seen_run != self.run.id)) or 0
 
 
-_CHILD = ("la_code", "child_id")  # the group's key, not a record's field
+_NOT_READ = ("la_code", "child_id", "plan_actions", "actions_version")  # the group's key, and what is read apart
 SLICE = 500  # ids per IN list: SQLite before 3.32 allows 999 parameters, psycopg 65,535
 
 

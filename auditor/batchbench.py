@@ -105,8 +105,12 @@ class PeakMemory:
                 rss = pss = 0
                 for process in tree:
                     with contextlib.suppress(psutil.Error):
-                        full = process.memory_full_info()
-                        rss, pss = rss + full.rss, pss + full.pss
+                        try:
+                            full = process.memory_full_info()
+                            rss, pss = rss + full.rss, pss + full.pss
+                        except psutil.AccessDenied:  # its proportional share unreadable: count it whole
+                            resident = process.memory_info().rss
+                            rss, pss = rss + resident, pss + resident
                 self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             except psutil.Error:
                 pass

@@ -14,6 +14,7 @@ earliest start (or date) of the unbroken run of plans of that type that ends wit
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,14 +48,14 @@ class CaseRecord(_Strict):
     recorded_at: date | None = None
     plan_start_date: date | None = None
     text: str = ""
-    # A plan's actions as `plan_actions` reads them, when the batch stored them as it scored the
+    # A plan's actions as `kept_actions` keeps them, when the batch stored them as it scored the
     # plan (so a nightly run need not read every plan's text again); otherwise read from `text`.
-    actions: tuple[tuple[str, bool], ...] | None = None
+    actions: tuple[tuple[str, int, bool], ...] | None = None
     team: str | None = None
     worker: str | None = None
 
-    def plan_actions(self) -> list[tuple[str, bool]]:
-        return list(self.actions) if self.actions is not None else plan_actions(self.text)
+    def compared_actions(self) -> tuple[tuple[str, int, bool], ...]:
+        return self.actions if self.actions is not None else kept_actions(plan_actions(self.text))
 
 
 class Timeline(_Strict):
@@ -245,6 +246,24 @@ def plan_actions(text: str) -> list[tuple[str, bool]]:
     return action_keys([unit for unit in segment(text).units if is_action(unit, folded)], folded)
 
 
+def kept_actions(actions: Iterable[tuple[str, bool]]) -> tuple[tuple[str, int, bool], ...]:
+    """What is kept of a plan's actions between runs, and compared: each action's words as a
+    digest (the first 16 hex digits of their SHA-256), how many words, and whether the plan marks
+    it done. Never the words: nothing of a record's text is stored beside its state."""
+    return tuple((hashlib.sha256(key.encode()).hexdigest()[:16], len(key.split()), done) for key, done in actions)
+
+
+@cache
+def actions_version() -> str:
+    """A digest of the code that finds a plan's actions and their words: actions kept under
+    another version are read again from the plan's text (and kept anew)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("actions.py", "casefold.py", "cases.py", "dates.py", "segment.py", "vocabulary.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def action_keys(actions: Iterable[Unit], folded: str) -> list[tuple[str, bool]]:
     """`plan_actions` of units already known to be actions, in the folded text they come from
     (the engine's, as it scores a plan)."""
@@ -272,13 +291,13 @@ def _carried_actions(records: list[CaseRecord], as_of: date, rule: CaseRule, set
         return []  # no action can have been carried long enough: the plans' texts need not be read
     since: dict[str, CaseRecord] = {}  # each action of the last plan read: the plan its unbroken run began in
     for plan in plans[:-1]:
-        keys = {key for key, _ in plan.plan_actions()}
+        keys = {key for key, _, _ in plan.compared_actions()}
         since = {key: since.get(key, plan) for key in keys}
     found: list[CaseFinding] = []
     reported: set[str] = set()
-    for key, done in latest.plan_actions():
+    for key, words, done in latest.compared_actions():
         earlier = since.get(key)
-        if earlier is None or done or key in reported or len(key.split()) < min_words:
+        if earlier is None or done or key in reported or words < min_words:
             continue
         assert latest.recorded_at is not None and earlier.recorded_at is not None
         days = (latest.recorded_at - earlier.recorded_at).days

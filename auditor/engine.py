@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from auditor import pipeline
-from auditor.cases import action_keys
+from auditor.cases import action_keys, kept_actions
 from auditor.checks import READS
 from auditor.findings import Category, Finding, RecordResult
 from auditor.pipeline import facts, text_of
@@ -142,14 +142,14 @@ class Auditor:
             results.append(RecordResult(record.id, value, grade, shown, self._plan_actions(record, doc)))
         return results
 
-    def _plan_actions(self, record: Record, doc: Doc) -> tuple[tuple[str, bool], ...] | None:
+    def _plan_actions(self, record: Record, doc: Doc) -> tuple[tuple[str, int, bool], ...] | None:
         """A plan's actions for the case-level checks, from the units its rules marked (None if
         none of its rules needed the actions marked)."""
         if record.record_type is not RecordType.plan or not record.text:
             return None
         if "auditor_owners" not in self._components.get((record.record_type, record.plan_type), ()):
             return None
-        return tuple(action_keys([u for u in facts(doc).units if u.is_action], pipeline.folded_text_of(doc)))
+        return kept_actions(action_keys([u for u in facts(doc).units if u.is_action], pipeline.folded_text_of(doc)))
 
     def audit_many(self, records: Iterable[Record], batch_size: int = 64) -> Iterator[RecordResult]:
         """Score records in order, a batch at a time; memory does not grow with the input."""

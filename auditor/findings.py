@@ -99,10 +99,10 @@ class RecordResult:
     score: int
     grade: Grade
     findings: list[Finding] = field(default_factory=list)
-    # A plan's actions as the case-level drift check compares them (`cases.plan_actions`), found
-    # from the units the rules already read, so the nightly batch need not read the text again.
-    # Not part of the contract; None when the engine did not mark the plan's actions.
-    plan_actions: tuple[tuple[str, bool], ...] | None = field(default=None, compare=False, repr=False)
+    # A plan's actions as the case-level drift check compares them (`cases.kept_actions`: digests,
+    # not words), found from the units the rules already read, so that the nightly batch need not
+    # read the text again. Not part of the contract; None when the engine did not mark them.
+    plan_actions: tuple[tuple[str, int, bool], ...] | None = field(default=None, compare=False, repr=False)
 
     def contract(self) -> dict[str, Any]:
         """One line of `auditor check --format jsonl`: a contract other tools read."""

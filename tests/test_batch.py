@@ -867,9 +867,16 @@ def _case_findings(db: Engine, run_id: str) -> set[tuple[str, str, str]]:
         return {(f.child_id, f.rule_id, f.record_id) for f in rows}
 
 
+def _stored_actions(db: Engine) -> dict[str, tuple[Any, str | None]]:
+    from api.db import RecordState
+
+    with Session(db) as s:
+        return {r.record_id: (r.plan_actions, r.actions_version) for r in s.scalars(select(RecordState))}
+
+
 def test_case_checks_read_a_plan_s_actions_as_stored_when_it_was_scored(db: Engine, auditor: Auditor, tmp_path: Path):
     from api.db import RecordState
-    from auditor.cases import plan_actions
+    from auditor.cases import actions_version, kept_actions, plan_actions
 
     items = _timeline()
     export = write_jsonl(tmp_path / "night.jsonl", items)
@@ -884,8 +891,11 @@ def test_case_checks_read_a_plan_s_actions_as_stored_when_it_was_scored(db: Engi
             item["record_type"],
             item["recorded_at"],
         )
-        expected = [[k, d] for k, d in plan_actions(item["text"])] if item["record_type"] == "plan" else None
-        assert row.plan_actions == expected
+        plan = item["record_type"] == "plan"
+        expected = [list(a) for a in kept_actions(plan_actions(item["text"]))] if plan else None
+        assert (row.plan_actions, row.actions_version) == (expected, actions_version() if plan else None)
+        assert not plan or len(row.plan_actions) >= 1  # the comparison is not of empty lists
+        assert not any(word in json.dumps(row.plan_actions).lower() for word in ("freedom", "programme", "mum"))
     assert ("C-1", "CS002", "C1-P2") in _case_findings(db, first.run_id)
     # The earlier plan's stored actions, not its text, are what the next night compares.
     with Session(db) as s:
@@ -894,6 +904,26 @@ def test_case_checks_read_a_plan_s_actions_as_stored_when_it_was_scored(db: Engi
     second = run(db, auditor, export, as_of=date(2021, 6, 30))
     assert second.counts["unchanged"] == len(items)
     assert ("C-1", "CS002", "C1-P2") not in _case_findings(db, second.run_id)
+    # Actions kept by other code (another version) are read again from the text, and kept anew.
+    with Session(db) as s:
+        s.execute(update(RecordState).where(RecordState.record_id == "C1-P1").values(actions_version="0" * 16))
+        s.commit()
+    third = run(db, auditor, export, as_of=date(2021, 6, 30))
+    assert ("C-1", "CS002", "C1-P2") in _case_findings(db, third.run_id)
+    renewed, version = _stored_actions(db)["C1-P1"]
+    assert version == actions_version() and renewed  # kept anew, from the text
+    # A changed plan's actions are kept anew: reworded, the carried action is no longer carried.
+    reworded = [
+        dict(i, text=i["text"].replace("Freedom Programme", "parenting course")) if i["id"] == "C1-P2" else i
+        for i in items
+    ]
+    assert reworded != items
+    fourth = run(db, auditor, write_jsonl(tmp_path / "night4.jsonl", reworded), as_of=date(2021, 6, 30))
+    assert fourth.counts["changed"] == 1
+    assert ("C-1", "CS002", "C1-P2") not in _case_findings(db, fourth.run_id)
+    assert _stored_actions(db)["C1-P2"][0] == [
+        list(a) for a in kept_actions(plan_actions(next(i["text"] for i in reworded if i["id"] == "C1-P2")))
+    ]
 
 
 def test_records_stored_before_the_case_facts_migration_still_take_part(db: Engine, auditor: Auditor, tmp_path: Path):
@@ -918,7 +948,11 @@ def test_records_stored_before_the_case_facts_migration_still_take_part(db: Engi
     with Session(db) as s:
         states = list(s.scalars(select(RecordState)))
     assert {r.record_id: r.child_id for r in states} == {i["id"]: i["child_id"] for i in _timeline()}
-    assert all(r.plan_actions is None for r in states)  # read from the plans' text from now on
+    assert all(r.plan_actions is None for r in states)  # read from the plans' text next time
     after = run(db, auditor, export, as_of=date(2021, 6, 30))
     assert after.counts["unchanged"] == len(states)
     assert _case_findings(db, after.run_id) == before and ("C-1", "CS002", "C1-P2") in before
+    kept = _stored_actions(db)  # and kept then, so that the next run need not read them again
+    plans = {i["id"] for i in _timeline() if i["record_type"] == "plan"}
+    assert plans and all(kept[p][0] is not None and kept[p][1] is not None for p in plans)
+    assert all(kept[r] == (None, None) for r in kept if r not in plans)

@@ -51,7 +51,7 @@ def test_with_the_classifier_and_without_pandas_the_pool_scores_what_the_engine_
     try:
         pool.start()
         assert pool.audit_many(records) == expected
-        assert pool._pool.submit(eval, "__import__('sys').modules.get('pandas', 0)").result() is None
+        assert pool._pool.submit(eval, "'pandas' in __import__('sys').modules").result() is False
     finally:
         pool.shutdown()
 

@@ -1,8 +1,9 @@
 """What the case-level checks read of each record, beside the batch's state of it: child, type,
-plan type, dates, team, worker and a plan's actions, with an index by child. The checks then read
-one narrow table in child order, and a plan's text is read once, when it is scored. Rows already
-there take their fields from their latest scored row; their plans' actions stay NULL, and the
-checks read those plans' text until the record is next scored.
+plan type, dates, team, worker and a plan's actions (digests of their words, with the version of
+the code that found them), with an index by child. The checks then read one narrow table in
+child order, and a plan's text is read once. Rows already there take their fields from their
+latest scored row; their plans' actions stay NULL, and the next run's checks read those plans'
+text and keep their actions.
 
 Revision ID: 0007
 Revises: 0006
@@ -29,6 +30,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("team", sa.String(200), nullable=True))
         batch.add_column(sa.Column("worker", sa.String(200), nullable=True))
         batch.add_column(sa.Column("plan_actions", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("actions_version", sa.String(16), nullable=True))
     # Portable SQL (SQLite and PostgreSQL): each field from the record's latest scored row.
     sets = ", ".join(
         f"{name} = (SELECT r.{name} FROM audit_records r WHERE r.id = record_state.audit_record_id)" for name in COPIED
@@ -40,5 +42,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_record_state_child", table_name="record_state")
     with op.batch_alter_table("record_state") as batch:
-        for name in (*COPIED, "plan_actions"):
+        for name in (*COPIED, "plan_actions", "actions_version"):
             batch.drop_column(name)
