@@ -26,7 +26,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from auditor.findings import Finding, RecordResult
@@ -84,13 +84,23 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database's schema to the newest migration (idempotent)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database's schema to the newest migration, or to `revision` (idempotent)."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database's schema back to `revision` (tests of a migration's upgrade)."""
+    with engine.begin() as connection:
+        command.downgrade(_alembic(connection), revision)
+
+
+def _alembic(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    config.attributes["connection"] = connection
+    return config
 
 
 class Base(DeclarativeBase):

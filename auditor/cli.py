@@ -503,10 +503,10 @@ def serve(
     uvicorn.run(service, host=host, port=port, log_level="info", access_log=False)
 
 
-# Records a scoring process scores before it is replaced by a fresh one: it grows by about 2.5 MB
-# a thousand records of notes full of new words (spaCy's vocabulary and tokenizer cache keep every
-# word), and a replacement costs about 6 s, so at 25,000 a process stays near 380 MB for about 5%
-# of the run's time (measured in auditor.batchbench).
+# Records a scoring process scores before it is replaced by a fresh one: it grows by about 3 MB a
+# thousand records of notes full of new words (spaCy's vocabulary and tokenizer cache keep every
+# word), and replacing the processes takes about 6 s (some 5% of the time at 25,000 records
+# each), while a process stays under about 340 MB (measured with auditor.batchbench, README).
 RECYCLE_RECORDS = 25_000
 
 

@@ -807,20 +807,10 @@ def test_a_managers_view_of_a_job_counts_only_their_teams(database_url: str) -> 
 
 
 def test_migration_0004_keeps_each_keys_latest_opinion(database_url: str) -> None:
-    from pathlib import Path as FilePath
-
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    import api.db
-
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(FilePath(api.db.__file__).resolve().parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+    migrate(engine, "0003")
     with engine.begin() as c:
         c.execute(
             text(

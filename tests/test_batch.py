@@ -929,22 +929,12 @@ def test_case_checks_read_a_plan_s_actions_as_stored_when_it_was_scored(db: Engi
 def test_records_stored_before_the_case_facts_migration_still_take_part(db: Engine, auditor: Auditor, tmp_path: Path):
     """Downgraded to 0006 (the columns dropped), then upgraded: each record's facts come from its
     latest scored row, and its plans' actions from their text, with the same findings as before."""
-    from alembic import command
-    from alembic.config import Config
-
-    import api.db
-    from api.db import RecordState
+    from api.db import RecordState, downgrade
 
     export = write_jsonl(tmp_path / "night.jsonl", _timeline())
     before = _case_findings(db, run(db, auditor, export, as_of=date(2021, 6, 30)).run_id)
-    config = Config()
-    config.set_main_option("script_location", str(Path(api.db.__file__).resolve().parent / "migrations"))
-    with db.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0006")
-    with db.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    downgrade(db, "0006")
+    migrate(db)
     with Session(db) as s:
         states = list(s.scalars(select(RecordState)))
     assert {r.record_id: r.child_id for r in states} == {i["id"]: i["child_id"] for i in _timeline()}
