@@ -253,14 +253,23 @@ def kept_actions(actions: Iterable[tuple[str, bool]]) -> tuple[tuple[str, int, b
     return tuple((hashlib.sha256(key.encode()).hexdigest()[:16], len(key.split()), done) for key, done in actions)
 
 
+ACTIONS_CODE = ("actions.py", "casefold.py", "cases.py", "dates.py", "segment.py", "vocabulary.py")
+
+
 @cache
-def actions_version() -> str:
-    """A digest of the code that finds a plan's actions and their words: actions kept under
-    another version are read again from the plan's text (and kept anew)."""
+def actions_version(folder: Path | None = None) -> str:
+    """A digest of the code that finds a plan's actions and their words (`ACTIONS_CODE`, in this
+    package's folder): actions kept under another version are read again from the plan's text
+    (and kept anew). Installed without its sources, the package's version stands for the code."""
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in ("actions.py", "casefold.py", "cases.py", "dates.py", "segment.py", "vocabulary.py"):
-        digest.update((here / name).read_bytes())
+    here = folder or Path(__file__).resolve().parent
+    try:
+        for name in ACTIONS_CODE:
+            digest.update((here / name).read_bytes())
+    except OSError:
+        from auditor import __version__
+
+        digest = hashlib.sha256(f"auditor {__version__}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -3,6 +3,7 @@ checks rest on (a plan's start, months, carried actions) hold."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pytest
@@ -117,3 +118,24 @@ def test_the_engine_finds_a_plan_s_actions_as_the_drift_check_reads_its_text(aud
         assert result.plan_actions == kept_actions(plan_actions(plan.text)), plan.id
         compared += bool(result.plan_actions)
     assert compared > 15  # most have actions: the comparison is not of empty lists
+
+
+def test_the_actions_version_follows_the_code_that_finds_actions(tmp_path) -> None:
+    from pathlib import Path
+
+    from auditor import __version__, cases
+
+    here = Path(cases.__file__).resolve().parent
+    copies = {}
+    for copy in ("same", "changed", "sourceless"):
+        folder = copies[copy] = tmp_path / copy
+        folder.mkdir()
+        for name in cases.ACTIONS_CODE:
+            (folder / name).write_bytes((here / name).read_bytes())
+    (copies["changed"] / "segment.py").write_text((here / "segment.py").read_text() + "\n# changed\n")
+    (copies["sourceless"] / "segment.py").unlink()
+    assert cases.actions_version(copies["same"]) == cases.actions_version()
+    changed = cases.actions_version(copies["changed"])
+    assert changed != cases.actions_version() and len(changed) == 16
+    by_release = hashlib.sha256(f"auditor {__version__}".encode()).hexdigest()[:16]
+    assert cases.actions_version(copies["sourceless"]) == by_release
