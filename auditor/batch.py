@@ -37,7 +37,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -167,7 +167,7 @@ def case_facts(record: Record, result: RecordResult) -> dict[str, Any]:
         "plan_start_date": record.plan_start_date.isoformat() if record.plan_start_date else None,
         "team": record.team,
         "worker": record.worker,
-        "plan_actions": [list(a) for a in actions] if actions is not None else None,
+        "plan_actions": actions,  # a JSON array of [digest, words, done]
         "actions_version": actions_version() if actions is not None else None,
     }
 
@@ -794,7 +794,7 @@ class _Run:
         # A plan whose actions were not kept under this code's version (stored before they were
         # kept, or before that code changed): its text, read from its row, and its actions kept anew.
         version = actions_version()
-        kept = and_(state.c.plan_actions.is_not(None), state.c.actions_version == version)
+        stale = or_(state.c.plan_actions.is_(None), func.coalesce(state.c.actions_version, "") != version)
         legacy_text = select(records.c.text).where(records.c.id == state.c.audit_record_id).scalar_subquery()
         query = (
             select(
@@ -807,7 +807,7 @@ class _Run:
                 state.c.plan_start_date,
                 case(
                     (
-                        and_(state.c.record_type == "plan", ~kept),
+                        and_(state.c.record_type == "plan", stale),
                         func.coalesce(legacy_text, ""),
                     ),
                     else_="",
@@ -884,7 +884,7 @@ class _Run:
             .where(state.c.la_code == bindparam("k_la_code"), state.c.record_id == bindparam("k_record_id"))
             .values(plan_actions=bindparam("plan_actions"), actions_version=version)
             .execution_options(synchronize_session=False),
-            [{**row, "plan_actions": [list(a) for a in row["plan_actions"]]} for row in renewed],
+            renewed,
         )
 
     def _missing(self, s: Session) -> int:
