@@ -440,8 +440,9 @@ def evaluate(
 ) -> None:
     """Per-category precision, recall and F1 for the rules alone, the model alone, and combined."""
     from auditor.classifier import load
+    from auditor.corpus import HELD_OUT_PARTS
     from auditor.evaluation import evaluate as measure
-    from auditor.evaluation import format_results
+    from auditor.evaluation import format_results, held_out
 
     if split_name not in ("test", "dev"):
         _fail("--split must be test or dev")
@@ -450,6 +451,12 @@ def evaluate(
     except FileNotFoundError:
         _fail("no trained model found: run `auditor train`")
     typer.echo(format_results(measure(models, split_name)))  # type: ignore[arg-type]
+    if split_name == "test":
+        parts = ", ".join(sorted(HELD_OUT_PARTS, key=lambda name: int(name[1:])))
+        typer.echo("\nof which, the decision entries written before the model (D1, D2):")
+        typer.echo(format_results(measure(models, "test", lambda i: not held_out(i) and i.startswith("D"))))
+        typer.echo(f"\nof which, the decision entries written as a held-out test set ({parts}):")
+        typer.echo(format_results(measure(models, "test", held_out)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from auditor.corpus import (
     ACTION_LABELS,
+    HELD_OUT_PARTS,
     CorpusError,
     assign_split,
     corpus_dir,
@@ -17,6 +18,7 @@ from auditor.corpus import (
     load_actions,
     load_decisions,
     load_split,
+    part_of,
     write_split,
 )
 from auditor.records import PlanType, RecordType
@@ -24,9 +26,11 @@ from auditor.records import PlanType, RecordType
 ACTIONS = load_actions()
 DECISIONS = load_decisions()
 SPLIT = load_split()
-# The test split as frozen on 2026-11-22, before any model was trained. Changing the test split
-# changes this digest: that must be a deliberate, reviewed act, never a side effect.
-FROZEN_TEST_DIGEST = "eb897b0695603f82"
+# The test split as frozen on 2026-11-22, before any model was trained, and on 2026-11-23, when
+# the decision parts written as a held-out test set (HELD_OUT_PARTS) joined it whole. Changing the
+# test split changes these digests: that must be a deliberate, reviewed act, never a side effect.
+FIRST_TEST_DIGEST = "eb897b0695603f82"
+FROZEN_TEST_DIGEST = "60b21b005bdf19fd"
 
 
 def test_size_and_variety() -> None:
@@ -70,6 +74,8 @@ def test_split_covers_every_item_once_and_the_test_split_is_frozen() -> None:
     ids = [i.id for i in [*ACTIONS, *DECISIONS]]
     assert sorted(SPLIT) == sorted(ids)
     assert frozen_test_digest(SPLIT) == FROZEN_TEST_DIGEST
+    # The first frozen test split is untouched by the held-out parts joining it.
+    assert frozen_test_digest({i: s for i, s in SPLIT.items() if part_of(i) not in HELD_OUT_PARTS}) == FIRST_TEST_DIGEST
     # Frozen, so its share falls as train and dev grow (415 items: 13% of 3,120, 12% of 3,480); a
     # test split under a tenth of the corpus would be too small to trust.
     assert Counter(SPLIT.values())["test"] >= 0.10 * len(ids)
@@ -83,6 +89,31 @@ def test_new_items_never_join_the_test_split(tmp_path: Path) -> None:
     after = load_split(tmp_path)
     assert all(after[i] != "test" for i in fresh)
     assert {i for i, s in after.items() if s == "test"} == {i for i, s in SPLIT.items() if s == "test"}
+
+
+def test_held_out_parts_are_whole_in_test_and_balanced() -> None:
+    held = [d for d in DECISIONS if part_of(d.id) in HELD_OUT_PARTS]
+    assert {part_of(d.id) for d in held} == HELD_OUT_PARTS
+    assert all(SPLIT[d.id] == "test" for d in held)
+    # Enough of each weakness to measure by: at least 50 of each decision category.
+    assert sum(d.extension_without_rationale for d in held) >= 50
+    assert sum(d.decision_without_rationale for d in held) >= 50
+    # No held-out text repeats a text the model can have trained on.
+    seen = {" ".join(d.text.lower().split()) for d in DECISIONS if SPLIT[d.id] != "test"}
+    assert not [d.id for d in held if " ".join(d.text.lower().split()) in seen]
+
+
+def test_a_held_out_part_goes_to_test_whole(tmp_path: Path) -> None:
+    split = {i: s for i, s in SPLIT.items() if part_of(i) != "D9"}
+    (tmp_path / "split.json").write_text(
+        json.dumps({name: sorted(i for i, s in split.items() if s == name) for name in ("train", "dev", "test")})
+    )
+    nine = [i for i in SPLIT if part_of(i) == "D9"]
+    assert {assign_split(i) for i in nine} > {"test"}  # the hash alone would put most in train
+    write_split(list(SPLIT), tmp_path)
+    after = load_split(tmp_path)
+    assert all(after[i] == "test" for i in nine)
+    assert {i: s for i, s in after.items() if part_of(i) != "D9"} == split
 
 
 def test_a_malformed_item_names_file_and_line(tmp_path: Path) -> None:
