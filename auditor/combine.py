@@ -30,10 +30,12 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import zip_longest
 
+import numpy as np
 from spacy.tokens import Doc
 
-from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, Scorer, TrainedModels
+from auditor.classifier import ACTION_TARGETS, DECISION_TARGETS, Scorer, TrainedModels, decision_categories
 from auditor.decisions import has_decision_language
 from auditor.features import Words, keys_touching
 from auditor.findings import Category, Finding
@@ -103,9 +105,9 @@ def combine(
         action_spans.extend(_Span(number, start, end, task) for start, end, task in model_actions(doc))
         decision_spans.extend(_Span(number, start, end) for start, end in model_paragraphs(record, doc))
     hidden: list[frozenset[int]] | None = None
-    for spans, pipeline, targets, name in (
-        (action_spans, models.actions, ACTION_TARGETS, "actions"),
-        (decision_spans, models.decisions, DECISION_TARGETS, "decisions"),
+    for spans, targets, name in (
+        (action_spans, ACTION_TARGETS, "actions"),
+        (decision_spans, DECISION_TARGETS, "decisions"),
     ):
         if not spans:
             continue
@@ -114,9 +116,7 @@ def combine(
             # Personal data is never named in an explanation, even with --show-personal-data: the
             # finding's own text shows the words; the explanation needs none of them.
             hidden = [keys_touching(doc, [(p.start, p.end) for p in facts(doc).personal_data]) for _r, doc, _f in batch]
-        scorer = Scorer.of(pipeline)
-        matrix = scorer.features(words)
-        probability = scorer.probabilities(matrix)
+        probability, explain = _scored(models, name, words)
         source = f"model:{name}@{models.version}"
         for column, category in enumerate(targets):
             combination = models.combinations[category]
@@ -138,7 +138,7 @@ def combine(
                         p,
                         source,
                         text_of(batch[span.record][1])[span.start : span.end],
-                        partial(scorer.explain, words[row], column, matrix=matrix, row=row, hidden=hidden[span.record]),
+                        partial(explain, column, row, hidden[span.record]),
                     )
                     if finding is not None:
                         added[span.record].append(finding)
@@ -146,6 +146,42 @@ def combine(
         sorted([f for f in findings if id(f) not in index.withdrawn] + extra, key=lambda f: (f.start, f.end, f.rule_id))
         for (_record, _doc, findings), index, extra in zip(batch, indexes, added, strict=True)
     ]
+
+
+Explain = Callable[[int, int, frozenset[int]], list[str]]
+
+
+def _scored(models: TrainedModels, name: str, words: list[Words]) -> tuple[np.ndarray, Explain]:
+    """The probability of each of the kind's categories for each span's words (rows), and how
+    to name the words that pushed a (column, row) towards its category."""
+    if name == "actions":
+        scorer = Scorer.of(models.actions)
+        matrix = scorer.features(words)
+
+        def explain_action(column: int, row: int, hidden: frozenset[int]) -> list[str]:
+            return scorer.explain(words[row], column, matrix=matrix, row=row, hidden=hidden)
+
+        return scorer.probabilities(matrix), explain_action
+    # The decision categories come from two models' factors (`classifier.DECISION_FACTORS`),
+    # which hash alike, so each span is hashed once.
+    decision, rationale = Scorer.of(models.decisions), Scorer.of(models.rationale)
+    shared = rationale.hashing == decision.hashing
+    counts = decision.counts(words)
+    decided = decision.weigh(counts, copy=shared)
+    reasons = rationale.weigh(counts, copy=False) if shared else rationale.features(words)
+    probability = decision_categories(decision.probabilities(decided), rationale.probabilities(reasons))
+
+    def explain_decision(column: int, row: int, hidden: frozenset[int]) -> list[str]:
+        # What made it an extension (or a decision), then what told against a recorded reason.
+        factor = 1 if column == 0 else 0
+        kind = decision.explain(words[row], factor, matrix=decided, row=row, hidden=hidden)
+        unreasoned = rationale.explain(words[row], 0, matrix=reasons, row=row, hidden=hidden, against=True)
+        shown: list[str] = []
+        for pair in zip_longest(kind[:3], unreasoned):
+            shown.extend(w for w in pair if w is not None and w not in shown)
+        return shown[:5]
+
+    return probability, explain_decision
 
 
 def model_actions(doc: Doc) -> list[tuple[int, int, bool]]:

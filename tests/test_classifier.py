@@ -43,6 +43,7 @@ def test_the_saved_model_predicts_exactly_what_training_produces(retrained, tmp_
     decisions = [d.text for d in load_decisions()]
     assert np.array_equal(probabilities(loaded.actions, actions), probabilities(retrained.actions, actions))
     assert np.array_equal(probabilities(loaded.decisions, decisions), probabilities(retrained.decisions, decisions))
+    assert np.array_equal(probabilities(loaded.rationale, decisions), probabilities(retrained.rationale, decisions))
     assert loaded.combinations == retrained.combinations
 
 
@@ -56,6 +57,8 @@ def test_the_shipped_model_is_what_training_produces_on_this_machine(retrained) 
     assert np.allclose(shipped, fresh, rtol=0, atol=1e-3)
     shipped, fresh = probabilities(SHIPPED.decisions, decisions), probabilities(retrained.decisions, decisions)
     assert np.allclose(shipped, fresh, rtol=0, atol=1e-3)
+    shipped, fresh = probabilities(SHIPPED.rationale, decisions), probabilities(retrained.rationale, decisions)
+    assert np.allclose(shipped, fresh, rtol=0, atol=1e-3)
     assert SHIPPED.combinations == retrained.combinations
 
 
@@ -65,6 +68,7 @@ def test_the_engines_scorer_computes_exactly_what_scikit_learn_does() -> None:
     for pipeline, texts in (
         (SHIPPED.actions, [a.text for a in load_actions()]),
         (SHIPPED.decisions, [d.text for d in load_decisions()]),
+        (SHIPPED.rationale, [d.text for d in load_decisions()]),
     ):
         scorer = Scorer.of(pipeline)
         matrix = scorer.features(texts)
@@ -109,7 +113,7 @@ def test_the_model_card_reports_the_shipped_models_test_figures() -> None:
 
 def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
     # Through load() itself: a shipped directory whose actions file holds an untrusted type.
-    for name in ("model.json", "decisions.skops"):
+    for name in ("model.json", "decisions.skops", "rationale.skops"):
         shutil.copyfile(models_dir() / name, tmp_path / name)
     sio.dump(FunctionTransformer(func=print), tmp_path / "actions.skops")
     with pytest.raises(Exception, match=r"[Uu]ntrusted"):
@@ -117,7 +121,7 @@ def test_loading_refuses_types_that_are_not_trusted(tmp_path: Path) -> None:
 
 
 def test_trusted_types_cover_the_shipped_files_and_only_the_reviewed_hashers() -> None:
-    for name in ("actions.skops", "decisions.skops"):
+    for name in ("actions.skops", "decisions.skops", "rationale.skops"):
         untrusted = sio.get_untrusted_types(file=models_dir() / name)
         assert set(untrusted) <= set(TRUSTED_TYPES)
     ours = {t for t in TRUSTED_TYPES if t.split(".")[0] not in ("builtins", "numpy", "scipy", "sklearn")}
@@ -130,6 +134,24 @@ def test_the_trusted_hashers_hold_nothing_but_plain_parameters(hasher) -> None: 
     fitted = hasher.fit(["Mum to attend weekly"])
     assert set(vars(fitted)) == set(fitted.get_params())
     assert all(type(v) in (int, bool) for v in vars(fitted).values())
+
+
+def test_the_decision_categories_are_the_products_of_their_factors() -> None:
+    # The engine and evaluation read the two decision categories from the decision and rationale
+    # models' factors; each category must move with its factors as the formula says.
+    texts = [d.text for d in load_decisions()][:200]
+    factors, reasons = probabilities(SHIPPED.decisions, texts), probabilities(SHIPPED.rationale, texts)
+    categories = SHIPPED.decision_probabilities(texts)
+    assert np.allclose(categories[:, 0], factors[:, 1] * (1 - reasons[:, 0]))
+    assert np.allclose(categories[:, 1], factors[:, 0] * (1 - factors[:, 1]) * (1 - reasons[:, 0]))
+    # And the factors learnt what they are named for.
+    reasoned = "CFA extended by 10 working days. Mum has been in hospital since Monday."
+    bare = "CFA extended by 10 working days."
+    closed = "Case to close."
+    (f_reasoned, f_bare, f_closed) = probabilities(SHIPPED.decisions, [reasoned, bare, closed])
+    (r_reasoned, r_bare, _r_closed) = probabilities(SHIPPED.rationale, [reasoned, bare, closed])
+    assert min(f_reasoned[1], f_bare[1]) > 0.5 > f_closed[1] and f_closed[0] > 0.5
+    assert r_reasoned[0] > 0.5 > r_bare[0]
 
 
 def test_metadata_is_plain_json() -> None:

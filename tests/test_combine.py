@@ -108,6 +108,27 @@ def test_for_decisions_the_shipped_model_decides() -> None:
         assert not combination.decide(True, combination.add - 0.01) and combination.decide(False, combination.add)
 
 
+def test_a_decision_finding_names_what_made_it_an_extension_and_what_told_against_a_reason() -> None:
+    # The decision categories come from two models (an extension, a recorded reason): the words a
+    # finding names come from both, the extension's first.
+    from auditor.classifier import Scorer
+    from auditor.features import as_words
+
+    auditor = _with({"extension_without_rationale": Combination(confirm=0.0, add=0.0, model_only=0.5)})
+    text = "Adjourn - reconvene 2 weeks, as agreed with the chair."
+    result = auditor.audit(Record(id="d", record_type="decision", text=text))
+    found = [f for f in result.findings if f.source == f"model:decisions@{MODELS.version}"]
+    assert len(found) == 1 and found[0].category.value == "extension_without_rationale"
+    named = [w.strip("'") for w in found[0].explanation.split("words: ", 1)[1].split("', '")]
+    words = as_words([text])[0]
+    extension = Scorer.of(MODELS.decisions).explain(words, 1)
+    unreasoned = Scorer.of(MODELS.rationale).explain(words, 0, against=True)
+    reasoned = Scorer.of(MODELS.rationale).explain(words, 0)
+    assert named[0] == extension[0]
+    assert set(named) & set(unreasoned) and not set(named) & (set(reasoned) - set(extension))
+    assert len(named) == len(set(named)) <= 5
+
+
 def test_explanations_never_name_personal_data() -> None:
     # The model always adds vague_action here, so its explanation is written; the action holds a
     # name after a title and a phone number, which the finding's text masks and the explanation
