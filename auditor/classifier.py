@@ -1,5 +1,5 @@
-"""The trained classifier: two scikit-learn pipelines, one for plan actions and one for decision
-entries, with their features inside the pipeline, trained deterministically, saved with skops and
+"""The trained classifier: three scikit-learn pipelines, one for plan actions and two for
+decision entries (see DECISION_FACTORS), with their features inside the pipeline, trained deterministically, saved with skops and
 loaded with a reviewed list of trusted types (never pickle).
 
 The models learn from the words alone (word and character n-grams of spaCy's tokens, see
@@ -39,8 +39,8 @@ DECISION_TARGETS = ("extension_without_rationale", "decision_without_rationale")
 # Each factor is learnt from far more examples of its own than the conjunction has (an extension
 # without a reason is one entry in six), and the factors carry over to words the corpus used for
 # the other category. Chosen by leaving each written part of train and dev out in turn (the
-# part unseen, as real records are): F1 0.805 -> 0.854 and 0.829 -> 0.860 against learning the two
-# categories directly, 0.741 -> 0.820 on the parts written to be hard (D6-D8).
+# part unseen, as real records are; `auditor evaluate --by-part` reruns it): F1 0.805 -> 0.854
+# and 0.829 -> 0.860 against learning the two categories directly.
 DECISION_FACTORS = ("is_decision", "is_extension")
 
 # Every type a saved model may contain. skops refuses anything else; this list is reviewed: each
@@ -261,6 +261,14 @@ class TrainedModels:
         return str(self.metadata.get("version", MODEL_VERSION))
 
 
+class ModelVersionError(ValueError):
+    """The models folder holds a model of another version than this code reads."""
+
+    def __init__(self, path: Path, version: object) -> None:
+        super().__init__(f"{path}: model version {version!r}, this auditor reads {MODEL_VERSION!r}")
+        self.filename = str(path)
+
+
 def models_dir() -> Path:
     """The shipped models: inside the wheel, or models/ in a source checkout."""
     shipped = Path(__file__).resolve().parent / "_data" / "models"
@@ -291,6 +299,10 @@ def load(directory: Path | None = None) -> TrainedModels:
 
     directory = directory or models_dir()
     metadata = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    if metadata.get("version") != MODEL_VERSION:
+        # A model of another version has other files or other columns (1.0's decision model
+        # predicted the categories, 1.1's their factors): never mix them.
+        raise ModelVersionError(directory / "model.json", metadata.get("version"))
     combinations = {k: Combination(**v) for k, v in metadata.pop("combinations").items()}
     actions = sio.load(directory / "actions.skops", trusted=TRUSTED_TYPES)
     decisions = sio.load(directory / "decisions.skops", trusted=TRUSTED_TYPES)

@@ -147,7 +147,7 @@ def _models(no_model: bool) -> TrainedModels | None:
     except Exception as exc:
         from auditor.classifier import models_dir
 
-        where = exc.filename if isinstance(exc, OSError) and exc.filename else models_dir()
+        where = getattr(exc, "filename", None) or models_dir()
         _fail(
             f"{where}: the trained model cannot be loaded ({exc.__class__.__name__}); "
             "run `auditor train` to rebuild it, or use --no-model (or AUDITOR_MODEL=off)"
@@ -437,8 +437,22 @@ def train(
 @app.command()
 def evaluate(
     split_name: Annotated[str, typer.Option("--split", help="test (default) or dev")] = "test",
+    by_part: Annotated[
+        bool,
+        typer.Option(
+            "--by-part",
+            help="Instead: how the decision model does on each written part of train and dev left out "
+            "in turn, learning the categories directly against their factors (trains 16 models).",
+        ),
+    ] = False,
 ) -> None:
     """Per-category precision, recall and F1 for the rules alone, the model alone, and combined."""
+    if by_part:
+        from auditor.evaluation import leave_parts_out
+
+        for name, f1 in leave_parts_out().items():
+            typer.echo(f"{name:<28} " + "  ".join(f"{target} F1 {value:.3f}" for target, value in f1.items()))
+        return
     from auditor.classifier import load
     from auditor.corpus import HELD_OUT_PARTS
     from auditor.evaluation import evaluate as measure
@@ -448,8 +462,9 @@ def evaluate(
         _fail("--split must be test or dev")
     try:
         models = load()
-    except FileNotFoundError:
-        _fail("no trained model found: run `auditor train`")
+    except (OSError, ValueError) as exc:
+        where = getattr(exc, "filename", None) or "the models folder"
+        _fail(f"{where}: the trained model cannot be loaded ({exc.__class__.__name__}): run `auditor train`")
     typer.echo(format_results(measure(models, split_name)))  # type: ignore[arg-type]
     if split_name == "test":
         parts = ", ".join(sorted(HELD_OUT_PARTS, key=lambda name: int(name[1:])))

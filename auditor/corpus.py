@@ -23,10 +23,11 @@ from auditor.records import PlanType, RecordType
 ACTION_LABELS = ("vague_action", "missing_owner", "missing_timescale", "vague_timescale")
 Split = Literal["train", "dev", "test"]
 
-# Whole parts written as a held-out test set after the model existed (decision entries, 2026-11-23:
-# the test split's first decision entries were only 94, with 13 extensions lacking a reason). Each
-# was written by one annotator and labelled blind by a second; every item goes to test, frozen when
-# the part was added, and nothing is chosen on it. A new part joins this set only when it is
+# Whole parts written as a held-out test set after model 1.0 existed (decision entries,
+# 2026-11-23: the test split's first decision entries were only 94, with 13 extensions lacking a
+# reason). Each was written by one annotator and labelled blind by a second; every item goes to
+# test, frozen when the part was added, and nothing is chosen on it (model 1.0 was measured on it
+# once, then 1.1 was chosen on train and dev alone). A new part joins this set only when it is
 # written, never after a model has been measured on it.
 HELD_OUT_PARTS = frozenset({"D9", "D10", "D11"})
 

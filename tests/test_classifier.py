@@ -154,6 +154,41 @@ def test_the_decision_categories_are_the_products_of_their_factors() -> None:
     assert r_reasoned[0] > 0.5 > r_bare[0]
 
 
+def test_a_models_folder_of_another_version_or_missing_a_file_is_refused_by_name(tmp_path: Path) -> None:
+    from auditor.classifier import ModelVersionError
+
+    for name in ("model.json", "actions.skops", "decisions.skops"):
+        shutil.copyfile(models_dir() / name, tmp_path / name)
+    with pytest.raises(FileNotFoundError) as missing:
+        load(tmp_path)
+    assert Path(str(missing.value.filename)).name == "rationale.skops"
+    shutil.copyfile(models_dir() / "rationale.skops", tmp_path / "rationale.skops")
+    assert load(tmp_path).version == MODEL_VERSION
+    meta = json.loads((tmp_path / "model.json").read_text())
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "version": "1.0"}))
+    with pytest.raises(ModelVersionError) as other:
+        load(tmp_path)
+    assert other.value.filename == str(tmp_path / "model.json") and "'1.0'" in str(other.value)
+
+
+def test_the_engine_scores_decisions_as_evaluation_does() -> None:
+    # The engine hashes each paragraph once and weighs it for both factor models; evaluation asks
+    # scikit-learn. Their probabilities must be the same, and the shared counts left unchanged.
+    from auditor.combine import _scored
+    from auditor.features import as_words
+
+    texts = [d.text for d in load_decisions()]
+    words = as_words(texts)
+    probability, _explain = _scored(SHIPPED, "decisions", words)
+    assert np.allclose(probability, SHIPPED.decision_probabilities(texts), rtol=0, atol=1e-12)
+    again, _explain = _scored(SHIPPED, "decisions", words)
+    assert np.array_equal(probability, again)
+    counts = Scorer.of(SHIPPED.decisions).counts(words)
+    before = [c.copy() for c in counts]
+    Scorer.of(SHIPPED.decisions).weigh(counts)
+    assert all((a != b).nnz == 0 for a, b in zip(before, counts, strict=True))
+
+
 def test_metadata_is_plain_json() -> None:
     meta = json.loads((models_dir() / "model.json").read_text())
     assert meta["version"] == MODEL_VERSION

@@ -275,8 +275,12 @@ def test_a_spacy_pipeline_that_will_not_load_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("files", "named"),
-    [({"model.json": "{not json"}, ""), ({"model.json": '{"combinations": {}}'}, "actions.skops")],
-    ids=["corrupt metadata", "missing model file"],
+    [
+        ({"model.json": "{not json"}, ""),
+        ({"model.json": json.dumps({"version": classifier.MODEL_VERSION, "combinations": {}})}, "actions.skops"),
+        ({"model.json": '{"version": "1.0", "combinations": {}}'}, "model.json"),
+    ],
+    ids=["corrupt metadata", "missing model file", "another model version"],
 )
 def test_a_model_that_will_not_load_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], named: str

@@ -103,6 +103,16 @@ def test_held_out_parts_are_whole_in_test_and_balanced() -> None:
     assert not [d.id for d in held if " ".join(d.text.lower().split()) in seen]
 
 
+def test_held_out_labels_are_those_a_second_annotator_gave_blind() -> None:
+    for part in sorted(HELD_OUT_PARTS):
+        blind = [
+            json.loads(line) for line in (corpus_dir() / "blind" / f"labels-{part}.jsonl").read_text().splitlines()
+        ]
+        written = [d for d in DECISIONS if part_of(d.id) == part]
+        assert [b["id"] for b in blind] == [d.id for d in written]
+        assert [b["labels"] for b in blind] == [d.labels.model_dump() for d in written]
+
+
 def test_a_held_out_part_goes_to_test_whole(tmp_path: Path) -> None:
     split = {i: s for i, s in SPLIT.items() if part_of(i) != "D9"}
     (tmp_path / "split.json").write_text(
