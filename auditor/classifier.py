@@ -1,6 +1,7 @@
 """The trained classifier: three scikit-learn pipelines, one for plan actions and two for
-decision entries (see DECISION_FACTORS), with their features inside the pipeline, trained deterministically, saved with skops and
-loaded with a reviewed list of trusted types (never pickle).
+decision entries (see DECISION_FACTORS), with their features inside the pipeline, trained
+deterministically, saved with skops and loaded with a reviewed list of trusted types (never
+pickle).
 
 The models learn from the words alone (word and character n-grams of spaCy's tokens, see
 `auditor.features`); the rules' signals are not features. The two are combined per category afterwards (`Combination`), so that each can correct
@@ -262,10 +263,11 @@ class TrainedModels:
 
 
 class ModelVersionError(ValueError):
-    """The models folder holds a model of another version than this code reads."""
+    """The models folder holds a model of another version than this code reads (or files that
+    do not belong together)."""
 
-    def __init__(self, path: Path, version: object) -> None:
-        super().__init__(f"{path}: model version {version!r}, this auditor reads {MODEL_VERSION!r}")
+    def __init__(self, path: Path, version: object, problem: str | None = None) -> None:
+        super().__init__(f"{path}: {problem or f'model version {version!r}, this auditor reads {MODEL_VERSION!r}'}")
         self.filename = str(path)
 
 
@@ -307,4 +309,7 @@ def load(directory: Path | None = None) -> TrainedModels:
     actions = sio.load(directory / "actions.skops", trusted=TRUSTED_TYPES)
     decisions = sio.load(directory / "decisions.skops", trusted=TRUSTED_TYPES)
     rationale = sio.load(directory / "rationale.skops", trusted=TRUSTED_TYPES)
+    if Scorer.of(rationale).hashing != Scorer.of(decisions).hashing:
+        # The engine hashes each paragraph once for both decision models.
+        raise ModelVersionError(directory / "rationale.skops", metadata.get("version"), "hashes unlike decisions.skops")
     return TrainedModels(actions, decisions, rationale, combinations, metadata)

@@ -454,9 +454,8 @@ def evaluate(
             typer.echo(f"{name:<28} " + "  ".join(f"{target} F1 {value:.3f}" for target, value in f1.items()))
         return
     from auditor.classifier import load
-    from auditor.corpus import HELD_OUT_PARTS
+    from auditor.evaluation import decision_test_groups, format_results
     from auditor.evaluation import evaluate as measure
-    from auditor.evaluation import format_results, held_out
 
     if split_name not in ("test", "dev"):
         _fail("--split must be test or dev")
@@ -467,11 +466,11 @@ def evaluate(
         _fail(f"{where}: the trained model cannot be loaded ({exc.__class__.__name__}): run `auditor train`")
     typer.echo(format_results(measure(models, split_name)))  # type: ignore[arg-type]
     if split_name == "test":
-        parts = ", ".join(sorted(HELD_OUT_PARTS, key=lambda name: int(name[1:])))
-        typer.echo("\nof which, the decision entries written before the model (D1, D2):")
-        typer.echo(format_results(measure(models, "test", lambda i: not held_out(i) and i.startswith("D"))))
-        typer.echo(f"\nof which, the decision entries written as a held-out test set ({parts}):")
-        typer.echo(format_results(measure(models, "test", held_out)))
+        (earlier_parts, earlier), (held_parts, later) = decision_test_groups(models)
+        typer.echo(f"\nof which, the decision entries hashed into test before any model ({earlier_parts}):")
+        typer.echo(format_results(earlier))
+        typer.echo(f"\nof which, the decision entries written as a held-out test set ({held_parts}):")
+        typer.echo(format_results(later))
 
 
 # ---------------------------------------------------------------------------------------------

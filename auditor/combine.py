@@ -163,21 +163,21 @@ def _scored(models: TrainedModels, name: str, words: list[Words]) -> tuple[np.nd
 
         return scorer.probabilities(matrix), explain_action
     # The decision categories come from two models' factors (`classifier.DECISION_FACTORS`),
-    # which hash alike, so each span is hashed once.
+    # which hash alike (`classifier.load` checks), so each span is hashed once.
     decision, rationale = Scorer.of(models.decisions), Scorer.of(models.rationale)
-    shared = rationale.hashing == decision.hashing
     counts = decision.counts(words)
-    decided = decision.weigh(counts, copy=shared)
-    reasons = rationale.weigh(counts, copy=False) if shared else rationale.features(words)
+    decided = decision.weigh(counts)
+    reasons = rationale.weigh(counts, copy=False)
     probability = decision_categories(decision.probabilities(decided), rationale.probabilities(reasons))
 
     def explain_decision(column: int, row: int, hidden: frozenset[int]) -> list[str]:
-        # What made it an extension (or a decision), then what told against a recorded reason.
+        # Up to three words that made it an extension (or a decision), alternating with words
+        # that told against a recorded reason.
         factor = 1 if column == 0 else 0
-        kind = decision.explain(words[row], factor, matrix=decided, row=row, hidden=hidden)
+        kind = decision.explain(words[row], factor, top=3, matrix=decided, row=row, hidden=hidden)
         unreasoned = rationale.explain(words[row], 0, matrix=reasons, row=row, hidden=hidden, against=True)
         shown: list[str] = []
-        for pair in zip_longest(kind[:3], unreasoned):
+        for pair in zip_longest(kind, unreasoned):
             shown.extend(w for w in pair if w is not None and w not in shown)
         return shown[:5]
 

@@ -37,6 +37,16 @@ def part_of(item_id: str) -> str:
     return item_id.partition("-")[0]
 
 
+def held_out(item_id: str) -> bool:
+    """Whether an item comes from a part written as a held-out test set (`HELD_OUT_PARTS`)."""
+    return part_of(item_id) in HELD_OUT_PARTS
+
+
+def part_names(ids: Iterable[str]) -> str:
+    """The parts these items come from, in the order they were written: "D1, D2"."""
+    return ", ".join(sorted({part_of(i) for i in ids}, key=lambda part: (part[0], int(part[1:]))))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

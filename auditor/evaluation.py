@@ -28,14 +28,15 @@ from auditor.classifier import (
 )
 from auditor.combine import EVERY_ACTION_LINE, model_actions, model_paragraphs
 from auditor.corpus import (
-    HELD_OUT_PARTS,
     ActionItem,
     DecisionItem,
     Split,
     frozen_test_digest,
+    held_out,
     load_actions,
     load_decisions,
     load_split,
+    part_names,
     part_of,
 )
 from auditor.engine import Auditor
@@ -210,21 +211,36 @@ def _choose(
 FitPredict = Callable[[Dataset, Sequence[str]], np.ndarray]
 
 
-def _fit_actions(seed: int, data: Dataset) -> Pipeline:
-    pipeline = build_pipeline(seed)
-    pipeline.fit(data.texts, np.column_stack([data.gold[t] for t in ACTION_TARGETS]))
-    return pipeline
-
-
-def _fit_decisions(seed: int, data: Dataset) -> tuple[Pipeline, Pipeline]:
-    """The two factor models of `classifier.DECISION_FACTORS`: decision and extension over every
-    entry, the reason over the entries that record a decision."""
+def _fit(kind: str, seed: int, data: Dataset) -> dict[str, Pipeline]:
+    """The pipelines of one kind ("actions" or "decisions"), named as `TrainedModels` names them:
+    for decisions, the two factor models of `classifier.DECISION_FACTORS` (decision and extension
+    over every entry, the reason over the entries that record a decision)."""
+    if kind == "actions":
+        actions = build_pipeline(seed)
+        actions.fit(data.texts, np.column_stack([data.gold[t] for t in ACTION_TARGETS]))
+        return {"actions": actions}
     decisions = build_pipeline(seed)
     decisions.fit(data.texts, np.column_stack([data.factors[f] for f in DECISION_FACTORS]))
     rows = [i for i, decided in enumerate(data.factors["is_decision"]) if decided]
     rationale = build_pipeline(seed)
     rationale.fit([data.texts[i] for i in rows], np.asarray([[data.factors["rationale_present"][i]] for i in rows]))
-    return decisions, rationale
+    return {"decisions": decisions, "rationale": rationale}
+
+
+def _predict(kind: str, pipelines: dict[str, Pipeline], texts: Sequence[str]) -> np.ndarray:
+    """Probability of each of the kind's categories (columns) for each text, from `_fit`'s pipelines."""
+    if kind == "actions":
+        return probabilities(pipelines["actions"], texts)
+    return decision_categories(
+        probabilities(pipelines["decisions"], texts), probabilities(pipelines["rationale"], texts)
+    )
+
+
+def _fit_predict(kind: str, seed: int) -> FitPredict:
+    def fit_predict(fitted_on: Dataset, texts: Sequence[str]) -> np.ndarray:
+        return _predict(kind, _fit(kind, seed, fitted_on), texts)
+
+    return fit_predict
 
 
 def _out_of_fold(data: Dataset, predict: FitPredict, seed: int, folds: int = 5) -> np.ndarray:
@@ -253,31 +269,12 @@ def train(seed: int = 0) -> TrainedModels:
     counts: dict[str, dict[str, int]] = {}
     for part, targets in (("actions", ACTION_TARGETS), ("decisions", DECISION_TARGETS)):
         train_set, dev_set = data[part]["train"], data[part]["dev"]
-        predict: FitPredict
-        if part == "actions":
-
-            def predict(fitted_on: Dataset, texts: Sequence[str]) -> np.ndarray:
-                return probabilities(_fit_actions(seed, fitted_on), texts)
-
-            pipelines["actions"] = _fit_actions(seed, train_set)
-        else:
-
-            def predict(fitted_on: Dataset, texts: Sequence[str]) -> np.ndarray:
-                decisions, rationale = _fit_decisions(seed, fitted_on)
-                return decision_categories(probabilities(decisions, texts), probabilities(rationale, texts))
-
-            pipelines["decisions"], pipelines["rationale"] = _fit_decisions(seed, train_set)
-        dev_probability = (
-            probabilities(pipelines["actions"], dev_set.texts)
-            if part == "actions"
-            else decision_categories(
-                probabilities(pipelines["decisions"], dev_set.texts),
-                probabilities(pipelines["rationale"], dev_set.texts),
-            )
-        )
+        fitted = _fit(part, seed, train_set)
+        pipelines |= fitted
+        dev_probability = _predict(part, fitted, dev_set.texts)
         # Thresholds are chosen on dev together with out-of-fold predictions for train: dev alone
         # holds too few decisions of each kind to choose by (7 extensions without a reason).
-        out_of_fold = _out_of_fold(train_set, predict, seed)
+        out_of_fold = _out_of_fold(train_set, _fit_predict(part, seed), seed)
         for index, target in enumerate(targets):
             combinations[target] = _choose(
                 train_set.gold[target] + dev_set.gold[target],
@@ -297,11 +294,6 @@ def train(seed: int = 0) -> TrainedModels:
     return TrainedModels(pipelines["actions"], pipelines["decisions"], pipelines["rationale"], combinations, metadata)
 
 
-def held_out(item_id: str) -> bool:
-    """Whether an item comes from a part written as a held-out test set (`HELD_OUT_PARTS`)."""
-    return part_of(item_id) in HELD_OUT_PARTS
-
-
 def leave_parts_out(seed: int = 0) -> dict[str, dict[str, float]]:
     """How the decision model generalises to a written part it never saw: for each part of the
     train and dev decision entries, fit on the other parts and predict it; then, per category, the
@@ -317,12 +309,8 @@ def leave_parts_out(seed: int = 0) -> dict[str, dict[str, float]]:
         pipeline.fit(fitted_on.texts, np.column_stack([fitted_on.gold[t] for t in DECISION_TARGETS]))
         return probabilities(pipeline, texts)
 
-    def factors(fitted_on: Dataset, texts: Sequence[str]) -> np.ndarray:
-        decisions, rationale = _fit_decisions(seed, fitted_on)
-        return decision_categories(probabilities(decisions, texts), probabilities(rationale, texts))
-
     out: dict[str, dict[str, float]] = {}
-    for name, predict in (("categories learnt directly", direct), ("factors", factors)):
+    for name, predict in (("categories learnt directly", direct), ("factors", _fit_predict("decisions", seed))):
         predicted = np.zeros((len(every.ids), len(DECISION_TARGETS)))
         for part in sorted(set(parts)):
             held = [i for i, p in enumerate(parts) if p == part]
@@ -376,6 +364,17 @@ def evaluate(
     return results
 
 
+def decision_test_groups(models: TrainedModels) -> list[tuple[str, dict[str, dict[str, Scores]]]]:
+    """The test split's decision figures by where its entries come from: the parts hashed into
+    test before any model existed, then the parts written as a held-out test set; each group
+    named by its parts ("D1, D2")."""
+    ids = corpus_datasets()["decisions"]["test"].ids
+    groups = []
+    for group in ({i for i in ids if not held_out(i)}, {i for i in ids if held_out(i)}):
+        groups.append((part_names(group), evaluate(models, "test", group.__contains__)))
+    return groups
+
+
 def format_results(results: dict[str, dict[str, Scores]]) -> str:
     lines = [f"{'category':<30} {'set-up':<9} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}"]
     for category in (c for c in CATEGORIES if c in results):
@@ -404,14 +403,10 @@ def model_card(
     models: TrainedModels,
     results: dict[str, dict[str, Scores]],
     path: Path,
-    parts: tuple[dict[str, dict[str, Scores]], dict[str, dict[str, Scores]]] | None = None,
 ) -> None:
-    """Write the model card beside the models: use, data, test metrics, limits, versions.
-    `parts` is the test split's decision figures for the earlier items and for the held-out parts
-    (`evaluate` with `keep`); by default they are measured here."""
-    if parts is None:
-        parts = (evaluate(models, "test", lambda i: not held_out(i)), evaluate(models, "test", held_out))
-    earlier, later = parts
+    """Write the model card beside the models: use, data, test metrics (also by where the
+    decision entries come from: `decision_test_groups`), limits, versions."""
+    (earlier_parts, earlier), (held_parts, later) = decision_test_groups(models)
     meta: dict[str, Any] = models.metadata
     trained = meta["trained_on"]
     rows = "\n".join(
@@ -448,7 +443,8 @@ def model_card(
             d_test=trained["decisions"]["test"],
             rows=rows,
             by_part=by_part,
-            held_parts=", ".join(sorted(HELD_OUT_PARTS, key=lambda name: int(name[1:]))),
+            earlier_parts=earlier_parts,
+            held_parts=held_parts,
             thresholds=thresholds,
             versions=versions,
         ),
@@ -490,9 +486,9 @@ split. For the four action categories `confirm` is at most 0.15 (the model withd
 finding only when at least 85% sure). For the two decision categories the model decides
 (`confirm` = `add`): on the 360 decision entries written after the decision rules (unseen by
 their development) the rules measured F1 0.667 and 0.605, model 1.0 0.797 and 0.842, and every
-combination tried scored below the model alone (not measured again for this model). The decision model reads every paragraph of a
-decision, supervision or review record, and only paragraphs with decision language in a case
-note. The action model judges `vague_action` and `vague_timescale` on every action line of a
+combination tried scored below the model alone (not measured again for this model). The decision
+models read every paragraph of a decision, supervision or review record, and only paragraphs with
+decision language in a case note. The action model judges `vague_action` and `vague_timescale` on every action line of a
 plan, contingencies and prohibitions included, and the other two categories only on tasks.
 
 | category | confirm | add | model alone |
@@ -522,7 +518,7 @@ Precision, recall and F1 per category, for the rules alone, the model alone, and
 {rows}
 
 The decision categories, split by where the test entries come from: the first parts written
-(D1, D2, hashed into test before any model existed) and the parts written as a held-out test
+({earlier_parts}, hashed into test before any model existed) and the parts written as a held-out test
 set ({held_parts}). Expect real records to be nearer the held-out figures.
 
 | category | set-up | earlier: precision | recall | F1 | support | held out: precision | recall | F1 | support |

@@ -16,6 +16,7 @@ from auditor.classifier import (
     MODEL_VERSION,
     TRUSTED_TYPES,
     Scorer,
+    build_pipeline,
     features_of,
     load,
     models_dir,
@@ -169,6 +170,14 @@ def test_a_models_folder_of_another_version_or_missing_a_file_is_refused_by_name
     with pytest.raises(ModelVersionError) as other:
         load(tmp_path)
     assert other.value.filename == str(tmp_path / "model.json") and "'1.0'" in str(other.value)
+    # A rationale model that hashes unlike the decision model cannot share its counts.
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    unlike = build_pipeline().set_params(features__words__hash__n_features=2**10)
+    unlike.fit(["Case to close as Mum has engaged.", "Case to close."], [[1], [0]])
+    sio.dump(unlike, tmp_path / "rationale.skops")
+    with pytest.raises(ModelVersionError) as mixed:
+        load(tmp_path)
+    assert mixed.value.filename == str(tmp_path / "rationale.skops") and "hashes unlike" in str(mixed.value)
 
 
 def test_the_engine_scores_decisions_as_evaluation_does() -> None:

@@ -76,8 +76,8 @@ def test_split_covers_every_item_once_and_the_test_split_is_frozen() -> None:
     assert frozen_test_digest(SPLIT) == FROZEN_TEST_DIGEST
     # The first frozen test split is untouched by the held-out parts joining it.
     assert frozen_test_digest({i: s for i, s in SPLIT.items() if part_of(i) not in HELD_OUT_PARTS}) == FIRST_TEST_DIGEST
-    # Frozen, so its share falls as train and dev grow (415 items: 13% of 3,120, 12% of 3,480); a
-    # test split under a tenth of the corpus would be too small to trust.
+    # Frozen, so its share falls as train and dev grow (775 items, 20% of 3,840, since the
+    # held-out parts joined it); a test split under a tenth of the corpus would be too small to trust.
     assert Counter(SPLIT.values())["test"] >= 0.10 * len(ids)
 
 
