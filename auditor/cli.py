@@ -442,7 +442,8 @@ def evaluate(
         typer.Option(
             "--by-part",
             help="Instead: how the decision model does on each written part of train and dev left out "
-            "in turn, learning the categories directly against their factors (trains 16 models).",
+            "in turn: the categories learnt directly against their factors, and the factors alone "
+            "against combined with the rules (trains two models per part).",
         ),
     ] = False,
 ) -> None:
@@ -451,7 +452,8 @@ def evaluate(
         from auditor.evaluation import leave_parts_out
 
         for name, f1 in leave_parts_out().items():
-            typer.echo(f"{name:<28} " + "  ".join(f"{target} F1 {value:.3f}" for target, value in f1.items()))
+            typer.echo(name)
+            typer.echo("  " + "  ".join(f"{target} F1 {value:.3f}" for target, value in f1.items()))
         return
     from auditor.classifier import load
     from auditor.evaluation import decision_test_groups, format_results

@@ -11,8 +11,11 @@ and decision_without_rationale, the model gives a probability p and the category
 
 - A rule's finding stands unless the model strongly disagrees (p below `confirm`); then it is
   withdrawn. With `confirm` at 0 the model never overrules a rule.
-- For the decision categories `confirm` equals `add`: the model decides, because on decision
-  entries unseen by the rules' development it was the better judge (`evaluation.MODEL_DECIDES`).
+- How far the model may withdraw a rule's finding is set per category (`evaluation.MAX_CONFIRM`):
+  for the action categories only when it is at least 85% sure the weakness is absent (`confirm`
+  at most 0.15); for the decision categories as far as the chosen thresholds say, because there
+  a rule's finding confirmed at a lower probability than the model needs alone beat the model
+  alone on the written parts left out in turn.
 - Where the rules are silent, the model adds a finding when it is confident (p at least `add`).
   The added finding carries the category's rule (its message, suggestion and citation), says in
   its message that the model found it, with its probability and the words that pushed it, and

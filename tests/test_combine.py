@@ -98,14 +98,33 @@ def test_the_decision_model_reads_decision_language_the_rules_miss_but_not_case_
     assert model_paragraphs(plan, auditor.parse(plan)) == []
 
 
-def test_for_decisions_the_shipped_model_decides() -> None:
-    # Chosen because on decision entries unseen by the rules' development the model alone beat
-    # every combination (auditor.evaluation.MODEL_DECIDES); a rule finding stands only if the
-    # model agrees, so the engine's decision findings are the model's.
-    for category in ("extension_without_rationale", "decision_without_rationale"):
-        combination = MODELS.combinations[category]
-        assert combination.confirm == combination.add == combination.model_only
-        assert not combination.decide(True, combination.add - 0.01) and combination.decide(False, combination.add)
+def test_the_shipped_combinations_respect_how_far_the_model_may_withdraw_a_rule() -> None:
+    from auditor.evaluation import MAX_CONFIRM
+
+    for category, combination in MODELS.combinations.items():
+        assert combination.confirm <= min(combination.add, MAX_CONFIRM[category])
+    # For the actions the model withdraws a rule's finding only when 85% sure (MAX_CONFIRM).
+    assert MAX_CONFIRM["missing_owner"] == 0.15 and MAX_CONFIRM["extension_without_rationale"] == 1.0
+
+
+def test_thresholds_are_chosen_so_that_a_rule_lowers_the_bar_only_as_far_as_allowed() -> None:
+    import numpy as np
+
+    from auditor.evaluation import _choose
+
+    # Rule fired: positives at p 0.5, negatives at 0.3. Rule silent: positives at 0.9, negatives
+    # at 0.6. Only "confirm in (0.3, 0.5], add in (0.6, 0.9]" gets every item right.
+    p = np.array([0.5, 0.5, 0.3, 0.3, 0.9, 0.9, 0.6, 0.6])
+    gold = [1, 1, 0, 0, 1, 1, 0, 0]
+    rule = [True, True, True, True, False, False, False, False]
+    gate = [True] * len(gold)
+    free = _choose(gold, rule, p, gate, max_confirm=1.0)
+    assert 0.3 < free.confirm <= 0.5 < 0.6 < free.add <= 0.9
+    assert [free.decide(r, x) for r, x in zip(rule, p, strict=True)] == [bool(g) for g in gold]
+    capped = _choose(gold, rule, p, gate, max_confirm=0.15)
+    assert capped.confirm <= 0.15
+    assert [capped.decide(r, x) for r, x in zip(rule, p, strict=True)] != [bool(g) for g in gold]
+    assert free.model_only == capped.model_only  # the model alone is chosen the same way
 
 
 def test_a_decision_finding_names_what_made_it_an_extension_and_what_told_against_a_reason() -> None:
