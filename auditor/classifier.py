@@ -29,7 +29,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from auditor.features import CharHasher, WordHasher, Words, as_words
 
-MODEL_VERSION = "1.2"
+MODEL_VERSION = "1.3"
 ACTION_TARGETS = ("vague_action", "missing_owner", "missing_timescale", "vague_timescale")
 DECISION_TARGETS = ("extension_without_rationale", "decision_without_rationale")
 # The decision categories are not learnt directly. One model learns, from every entry, whether it

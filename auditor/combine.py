@@ -13,16 +13,17 @@ and decision_without_rationale, the model gives a probability p and the category
   withdrawn. With `confirm` at 0 the model never overrules a rule.
 - How far the model may withdraw a rule's finding is set per category (`evaluation.MAX_CONFIRM`):
   for the action categories only when it is at least 85% sure the weakness is absent (`confirm`
-  at most 0.15); for the decision categories as far as the chosen thresholds say, because there
-  a rule's finding confirmed at a lower probability than the model needs alone beat the model
-  alone on the written parts left out in turn.
+  at most 0.15); for the decision categories in `evaluation.MODEL_DECIDES` (both, for model
+  1.3) the model decides (`confirm` equals `add`), because there the rules joining did worse on
+  the written parts left out in turn; otherwise as far as the chosen thresholds say.
 - Where the rules are silent, the model adds a finding when it is confident (p at least `add`).
   The added finding carries the category's rule (its message, suggestion and citation), says in
   its message that the model found it, with its probability and the words that pushed it, and
   its source is `model:NAME@VERSION`.
 
-The thresholds are chosen per category on the dev split (`auditor train`), and `auditor
-evaluate` reports this exact combination on the test split.
+The thresholds are chosen per category on the dev split and out-of-fold predictions for the
+train split (`auditor train`), and `auditor evaluate` reports this exact combination on the
+test split.
 
 Records are predicted in batches: one scikit-learn call per batch, not per record.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from auditor.classifier import Combination, load
+from auditor.classifier import DECISION_TARGETS, Combination, load
 from auditor.engine import Auditor
 from auditor.records import Record
 
@@ -99,10 +99,13 @@ def test_the_decision_model_reads_decision_language_the_rules_miss_but_not_case_
 
 
 def test_the_shipped_combinations_respect_how_far_the_model_may_withdraw_a_rule() -> None:
-    from auditor.evaluation import MAX_CONFIRM
+    from auditor.evaluation import MAX_CONFIRM, MODEL_DECIDES
 
     for category, combination in MODELS.combinations.items():
         assert combination.confirm <= min(combination.add, MAX_CONFIRM[category])
+        if category in MODEL_DECIDES:
+            assert combination.confirm == combination.add == combination.model_only, category
+    assert set(DECISION_TARGETS) >= MODEL_DECIDES
     # For the actions the model withdraws a rule's finding only when 85% sure (MAX_CONFIRM).
     assert MAX_CONFIRM["missing_owner"] == 0.15 and MAX_CONFIRM["extension_without_rationale"] == 1.0
 
@@ -124,7 +127,8 @@ def test_thresholds_are_chosen_so_that_a_rule_lowers_the_bar_only_as_far_as_allo
     capped = _choose(gold, rule, p, gate, max_confirm=0.15)
     assert capped.confirm <= 0.15
     assert [capped.decide(r, x) for r, x in zip(rule, p, strict=True)] != [bool(g) for g in gold]
-    assert free.model_only == capped.model_only  # the model alone is chosen the same way
+    alone = _choose(gold, rule, p, gate, max_confirm=1.0, model_decides=True)
+    assert alone.confirm == alone.add == alone.model_only == free.model_only
 
 
 def test_a_decision_finding_names_what_made_it_an_extension_and_what_told_against_a_reason() -> None:

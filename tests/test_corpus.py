@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def test_split_covers_every_item_once_and_the_test_split_is_frozen() -> None:
     assert frozen_test_digest(SPLIT) == FROZEN_TEST_DIGEST
     # The first frozen test split is untouched by the held-out parts joining it.
     assert frozen_test_digest({i: s for i, s in SPLIT.items() if part_of(i) not in HELD_OUT_PARTS}) == FIRST_TEST_DIGEST
-    # Frozen, so its share falls as train and dev grow (775 items, 20% of 3,840, since the
-    # held-out parts joined it); a test split under a tenth of the corpus would be too small to trust.
+    # Frozen, so its share falls as train and dev grow (775 items since the held-out parts joined
+    # it: 20% of 3,840, then 18% of 4,320 with D12-D15); a test split under a tenth of the corpus
+    # would be too small to trust.
     assert Counter(SPLIT.values())["test"] >= 0.10 * len(ids)
 
 
@@ -98,19 +100,34 @@ def test_held_out_parts_are_whole_in_test_and_balanced() -> None:
     # Enough of each weakness to measure by: at least 50 of each decision category.
     assert sum(d.extension_without_rationale for d in held) >= 50
     assert sum(d.decision_without_rationale for d in held) >= 50
-    # No held-out text repeats a text the model can have trained on.
-    seen = {" ".join(d.text.lower().split()) for d in DECISIONS if SPLIT[d.id] != "test"}
-    assert not [d.id for d in held if " ".join(d.text.lower().split()) in seen]
+
+    # No held-out text repeats, or nearly repeats, a text the model can have trained on: no two
+    # share 60% of their distinct words (the closest pairs, at 0.5-0.57, are short stock
+    # sentences such as "Police have confirmed NFA on their side ..."; at 0.6 and above they
+    # were one entry reworded, as D14-0099 was of D10-0003 before it was rewritten).
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+    trained = [words(d.text) for d in DECISIONS if SPLIT[d.id] != "test"]
+    near = [d.id for d in held if any(len(words(d.text) & t) >= 0.6 * len(words(d.text) | t) for t in trained)]
+    assert not near
 
 
-def test_held_out_labels_are_those_a_second_annotator_gave_blind() -> None:
-    for part in sorted(HELD_OUT_PARTS):
+def test_labels_are_those_a_second_annotator_gave_blind() -> None:
+    # Every part from D9 on was labelled blind by a second annotator. Their one disagreement
+    # (D15-0064) was settled for the blind label; a later review relabelled one item both had
+    # labelled alike (D14-0050). Each is settled in GUIDELINES.md; any other difference is a slip.
+    relabelled_after = {"D14-0050"}
+    blind_parts = {path.stem.removeprefix("labels-") for path in (corpus_dir() / "blind").glob("labels-*.jsonl")}
+    assert blind_parts >= HELD_OUT_PARTS | {"D12", "D13", "D14", "D15"}
+    for part in sorted(blind_parts):
         blind = [
             json.loads(line) for line in (corpus_dir() / "blind" / f"labels-{part}.jsonl").read_text().splitlines()
         ]
         written = [d for d in DECISIONS if part_of(d.id) == part]
         assert [b["id"] for b in blind] == [d.id for d in written]
-        assert [b["labels"] for b in blind] == [d.labels.model_dump() for d in written]
+        differ = {d.id for b, d in zip(blind, written, strict=True) if b["labels"] != d.labels.model_dump()}
+        assert differ == relabelled_after & {d.id for d in written}, part
 
 
 def test_a_held_out_part_goes_to_test_whole(tmp_path: Path) -> None:
