@@ -12,7 +12,8 @@ for each chunk, in one transaction:
 - moves the run's checkpoint past the chunk, and renews the batch lease.
 
 So a run killed at any moment has stored whole chunks and nothing else, and the next run over the
-same inputs resumes after the last whole chunk: no record is scored twice, and none is skipped.
+same inputs resumes after the last whole chunk: no record is scored twice, and none is skipped. A
+stop (SIGTERM, Ctrl-C) that arrives while a chunk is being stored waits until it is (`stops`).
 One batch writes at a time: the lease row (`batch_lease`) is claimed atomically and renewed with
 every chunk; a second run while it is live is refused, and a holder that died is taken over
 (at once on the same host, when its process is gone; elsewhere once its lease is stale).
@@ -31,6 +32,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -71,6 +73,7 @@ from auditor.cases import (
 from auditor.findings import RecordResult
 from auditor.profiles import Profile
 from auditor.records import InputError, Record, RecordType, nul_field
+from auditor.stops import held
 from auditor.tables import CHUNK_ROWS, Row, TableError, read_chunks
 
 # Exit statuses of `auditor batch` beside the command line's own (0, 2, 3, 130).
@@ -268,12 +271,26 @@ def run_batch(
         _release(engine, holder)
 
 
+@contextmanager
+def _session(engine: Engine, *, hold: bool = True, **options: Any) -> Iterator[Session]:
+    """A session that a stop (SIGTERM, Ctrl-C) does not break into: one that arrives inside it is
+    raised once its transaction is over and its connection is back in the pool (`stops`). With
+    `hold=False`, a stop may end its work part way (which rolls back), but not its closing."""
+    with held() if hold else nullcontext():
+        session = Session(engine, **options)
+        try:
+            yield session
+        finally:
+            with held():
+                session.close()
+
+
 # -- the lease ----------------------------------------------------------------------------------
 
 
 def _claim(engine: Engine, holder: str) -> None:
     lease = table(BatchLease)
-    with Session(engine) as s:
+    with _session(engine) as s:
         current = s.execute(select(lease).where(lease.c.id == 1)).one()
         stale = now() - timedelta(seconds=LEASE_SECONDS)
         taken = s.execute(
@@ -322,7 +339,7 @@ def _renew(s: Session, holder: str, run_id: str) -> None:
 
 def _release(engine: Engine, holder: str) -> None:
     lease = table(BatchLease)
-    with Session(engine) as s:
+    with _session(engine) as s:
         s.execute(update(lease).where(lease.c.id == 1, lease.c.holder == holder).values(holder=None))
         s.commit()
 
@@ -342,7 +359,7 @@ def _start(
     """The unfinished run over these same inputs (resumed), or a new run. Unfinished runs over other
     inputs are abandoned: their audits are marked failed, and the records they stored are scored
     again by the new run."""
-    with Session(engine, expire_on_commit=False) as s:
+    with _session(engine, expire_on_commit=False) as s:
         unfinished = list(s.scalars(select(BatchRun).where(BatchRun.status == "running")))
         resumable = next((r for r in unfinished if r.fingerprint == fingerprint), None)
         for run in unfinished:
@@ -425,7 +442,7 @@ class _Run:
         self.counts: Counter[str] = Counter(run.counts)
         self.timings: defaultdict[str, float] = defaultdict(float, run.timings)
         self.progress = Progress(run.id, files=len(paths))
-        with Session(engine) as s:
+        with _session(engine) as s:
             self.audits = dict(
                 s.execute(
                     select(BatchRunAudit.la_code, BatchRunAudit.audit_id).where(BatchRunAudit.run_id == run.id)
@@ -460,7 +477,7 @@ class _Run:
         tick = time.monotonic()
         self.counts["case_findings"] = self._case_checks()
         self.timings["cases"] += time.monotonic() - tick
-        with Session(self.engine) as s:
+        with _session(self.engine) as s:
             self.counts["missing"] = self._missing(s)
             s.execute(
                 update(BatchRun)
@@ -499,7 +516,7 @@ class _Run:
             seen += len(chunk)
             tick = time.monotonic()
         self.timings["read"] += time.monotonic() - tick
-        with Session(self.engine) as s:  # the file is done: the checkpoint moves to the next
+        with _session(self.engine) as s:  # the file is done: the checkpoint moves to the next
             _renew(s, self.holder, self.run.id)
             if stopped is not None:
                 reason = f"{stopped.message}; the rest of the file was not read"[:300]
@@ -544,7 +561,7 @@ class _Run:
                 quarantine.append(self._quarantined(problem))
                 continue
             candidates.append((row, record))
-        with Session(self.engine) as s:
+        with _session(self.engine) as s:
             known = self._known(s, [record for _, record in candidates])
         in_chunk: set[tuple[str, str]] = set()
         decisions: list[_Decision] = []
@@ -580,7 +597,7 @@ class _Run:
         counts["unchanged"] = len(decisions) - len(to_score)
         counts["quarantined"] = len(quarantine)
         counts["findings"] = sum(len(r.findings) for _, r in scored)
-        with Session(self.engine) as s:
+        with _session(self.engine) as s:
             _renew(s, self.holder, self.run.id)  # first: a run whose lease was taken writes nothing
             self._store(s, scored, facts, [d for d in decisions if d.change == "unchanged"], quarantine)
             self.counts.update(counts)
@@ -822,7 +839,7 @@ class _Run:
             .execution_options(yield_per=5000)
         )
         rules, found, as_of = load_case_rules(), 0, self.as_of.isoformat()
-        with Session(self.engine) as s:
+        with _session(self.engine, hold=False) as s:  # a long read: a stop may end it part way
             s.execute(delete(table(CaseFindingRow)).where(table(CaseFindingRow).c.run_id == self.run.id))
             pending: list[dict[str, Any]] = []
             renewed: list[dict[str, Any]] = []  # plans whose actions were read from their text
@@ -868,9 +885,10 @@ class _Run:
             if pending:
                 found += len(pending)
                 s.execute(insert(table(CaseFindingRow)), pending)
-            self._keep_actions(s, renewed, version)
-            _renew(s, self.holder, self.run.id)
-            s.commit()
+            with held():
+                self._keep_actions(s, renewed, version)
+                _renew(s, self.holder, self.run.id)
+                s.commit()
         return found
 
     @staticmethod

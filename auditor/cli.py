@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import os
-import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 
-from auditor import __version__
+from auditor import __version__, stops
 from auditor.files import atomic_text
 from auditor.findings import Grade, RecordResult, summarise
 from auditor.records import InputError, Record, read_batch
@@ -533,15 +532,6 @@ def serve(
 RECYCLE_RECORDS = 25_000
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so that cleanup (the batch's lease) runs."""
-
-
-def _terminated(_signum: int, _frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the cleanup short
-    raise _Terminated
-
-
 class LogFormat(StrEnum):
     auto = "auto"
     json = "json"
@@ -617,8 +607,9 @@ def batch(
         _fail(str(exc))
     # Scoring runs in processes of its own, even with one worker, replaced by fresh ones after
     # RECYCLE_RECORDS records each, so memory stays flat however many new words the notes bring.
-    # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does: the lease is released.
-    signal.signal(signal.SIGTERM, _terminated)
+    # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does, the lease released;
+    # either waits while a chunk is being stored (auditor.stops).
+    stops.install()
     # Exports are read a chunk at a time; pyarrow's default allocator (mimalloc) keeps the memory
     # of chunks read long ago (about 28 MB over a run), the system's gives it back.
     import pyarrow
@@ -669,8 +660,10 @@ def batch(
                 f"run {finished} is stored whole, but its files may not all be written: "
                 f"`auditor runs {finished} --summary/--parquet/--report` writes them"
             )
-        typer.echo(f"auditor: {'terminated' if isinstance(stop, _Terminated) else 'interrupted'}; {told}", err=True)
-        raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
+        typer.echo(
+            f"auditor: {'terminated' if isinstance(stop, stops.Terminated) else 'interrupted'}; {told}", err=True
+        )
+        raise typer.Exit(143 if isinstance(stop, stops.Terminated) else 130) from None
     finally:
         pool.shutdown()
     raise typer.Exit(result.exit_status)

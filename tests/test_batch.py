@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +38,8 @@ from api.db import (
     migrate,
     now,
 )
+from auditor import batch as batch_module
+from auditor import stops
 from auditor.batch import (
     EXIT_QUARANTINED,
     BatchBusy,
@@ -287,6 +290,40 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_every_record_once(
         assert s.get(BatchRun, stopped.id).resumed == 1  # type: ignore[union-attr]
         positions = s.scalars(select(AuditRecord.position).order_by(AuditRecord.position)).all()
         assert positions == list(range(20))
+
+
+def test_a_stop_while_a_chunk_is_stored_lets_that_chunk_finish_and_releases_the_lease(
+    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """SIGTERM in the middle of the second chunk's transaction: that chunk is stored whole, then
+    the run stops (a stop raised inside the transaction could leave its connection holding the
+    write lock, and the lease could not then be released)."""
+    source = write_jsonl(tmp_path / "export.jsonl", records(12))
+    renewals = 0
+
+    def renew_then_stop(s: Session, holder: str, run_id: str) -> None:
+        nonlocal renewals
+        renew(s, holder, run_id)
+        renewals += 1
+        if renewals == 3:  # the run's start, the first chunk's, then the second chunk's (first in its transaction)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    renew = batch_module._renew
+    monkeypatch.setattr(batch_module, "_renew", renew_then_stop)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    stops.install()
+    try:
+        with pytest.raises(stops.Terminated):
+            run(db, auditor, source, chunk_rows=4)
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+    assert renewals == 3
+    with Session(db) as s:
+        stopped = s.scalars(select(BatchRun)).one()
+        assert stopped.status == "running" and stopped.rows_done == 8
+        assert s.get(BatchLease, 1).holder is None  # type: ignore[union-attr]
+    assert count(db, AuditRecord) == 8 and count(db, RecordHistory) == 8
 
 
 def test_a_run_over_other_inputs_abandons_the_unfinished_one(db: Engine, auditor: Auditor, tmp_path: Path):
