@@ -28,7 +28,9 @@ _pending: KeyboardInterrupt | None = None
 
 def install() -> None:
     """Raise SIGTERM as `Terminated` and Ctrl-C as KeyboardInterrupt, held while in `held()`. A
-    second SIGTERM is ignored, so that it cannot cut the first one's cleanup short."""
+    second SIGTERM is ignored, so that it cannot cut the first one's cleanup short; a second
+    Ctrl-C while the first is held is raised at once (a database that does not answer would
+    otherwise hold it for ever)."""
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
@@ -41,9 +43,10 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         stop = Terminated()
     else:
         stop = KeyboardInterrupt()
-    if _depth:
+    if _depth and not (signum == signal.SIGINT and _pending is not None):
         _pending = _pending or stop
         return
+    _pending = None  # a second Ctrl-C replaces the held one
     raise stop
 
 

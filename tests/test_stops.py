@@ -57,6 +57,16 @@ def test_ctrl_c_is_held_too_and_stays_a_plain_interrupt(installed: None):
     assert steps == ["inside"] and not isinstance(stopped.value, stops.Terminated)
 
 
+def test_a_second_ctrl_c_while_the_first_is_held_stops_at_once(installed: None):
+    steps = []
+    with pytest.raises(KeyboardInterrupt), stops.held():
+        _send(signal.SIGINT)
+        steps.append("held")
+        _send(signal.SIGINT)
+        steps.append("not reached")
+    assert steps == ["held"]
+
+
 def test_a_held_stop_is_raised_even_when_the_block_ends_with_an_error(installed: None):
     with pytest.raises(stops.Terminated) as stopped, stops.held():
         _send(signal.SIGTERM)
