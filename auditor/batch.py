@@ -262,8 +262,8 @@ def run_batch(
         }
     )
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    _claim(engine, holder)
-    try:
+    try:  # a stop that arrives while the lease is claimed is raised after the claim: release it
+        _claim(engine, holder)
         run, resumed = _start(engine, holder, fingerprint, inputs, profile, chunk_rows, versions)
         batch = _Run(engine, scorer, run, holder, paths, profile, versions, rescore_all, reporter or Silent())
         return batch.go(resumed, as_of or now().date(), case_settings or Settings())

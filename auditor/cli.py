@@ -605,18 +605,18 @@ def batch(
         inputs = expand_inputs(inputs)
     except TableError as exc:
         _fail(str(exc))
-    # Scoring runs in processes of its own, even with one worker, replaced by fresh ones after
-    # RECYCLE_RECORDS records each, so memory stays flat however many new words the notes bring.
-    # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does, the lease released;
-    # either waits while a chunk is being stored (auditor.stops).
-    stops.install()
     # Exports are read a chunk at a time; pyarrow's default allocator (mimalloc) keeps the memory
     # of chunks read long ago (about 28 MB over a run), the system's gives it back.
     import pyarrow
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    # Scoring runs in processes of its own, even with one worker, replaced by fresh ones after
+    # RECYCLE_RECORDS records each, so memory stays flat however many new words the notes bring.
     pool = scorer = ScoringPool(workers, recycle_after=RECYCLE_RECORDS * workers)
     finished: str | None = None  # the run, once it is stored whole
+    # SIGTERM (systemd's stop, a container's) stops the run as Ctrl-C does, the lease released;
+    # either waits while a chunk is being stored (auditor.stops).
+    handlers = stops.install()
     try:
         try:
             pool.start()
@@ -666,6 +666,7 @@ def batch(
         raise typer.Exit(143 if isinstance(stop, stops.Terminated) else 130) from None
     finally:
         pool.shutdown()
+        stops.restore(handlers)
     raise typer.Exit(result.exit_status)
 
 

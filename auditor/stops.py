@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 
 class Terminated(KeyboardInterrupt):
@@ -23,30 +24,45 @@ class Terminated(KeyboardInterrupt):
 
 
 _depth = 0  # how many `held()` blocks the main thread is in
-_pending: KeyboardInterrupt | None = None
+_pending: KeyboardInterrupt | None = None  # a stop held until the block ends
+_stopping = False  # a stop has arrived: the command is on its way out
+
+Handlers = tuple[Any, Any]
 
 
-def install() -> None:
-    """Raise SIGTERM as `Terminated` and Ctrl-C as KeyboardInterrupt, held while in `held()`. A
-    second SIGTERM is ignored, so that it cannot cut the first one's cleanup short; a second
-    Ctrl-C while the first is held is raised at once (a database that does not answer would
-    otherwise hold it for ever)."""
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+def install() -> Handlers:
+    """Raise SIGTERM as `Terminated` and Ctrl-C as KeyboardInterrupt, held while in `held()`.
+    Returns the handlers they replace, for `restore`. Once a stop has arrived, a further SIGTERM
+    is ignored, so that it cannot cut the cleanup short, and a Ctrl-C is raised at once, held or
+    not (a database that does not answer would otherwise hold it for ever), as the stop that
+    arrived first (a SIGTERM still ends the command as terminated)."""
+    global _pending, _stopping
+    _pending, _stopping = None, False
+    return signal.signal(signal.SIGTERM, _on_signal), signal.signal(signal.SIGINT, _on_signal)
+
+
+def restore(handlers: Handlers) -> None:
+    """Put back the handlers `install` replaced (a command run in-process, as tests run it)."""
+    global _pending, _stopping
+    signal.signal(signal.SIGTERM, handlers[0])
+    signal.signal(signal.SIGINT, handlers[1])
+    _pending, _stopping = None, False
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    global _pending
+    global _pending, _stopping
     stop: KeyboardInterrupt
     if signum == signal.SIGTERM:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop = Terminated()
     else:
         stop = KeyboardInterrupt()
-    if _depth and not (signum == signal.SIGINT and _pending is not None):
+    forced = signum == signal.SIGINT and _stopping
+    _stopping = True
+    if _depth and not forced:
         _pending = _pending or stop
         return
-    _pending = None  # a second Ctrl-C replaces the held one
+    stop, _pending = _pending or stop, None
     raise stop
 
 

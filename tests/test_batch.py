@@ -310,20 +310,43 @@ def test_a_stop_while_a_chunk_is_stored_lets_that_chunk_finish_and_releases_the_
 
     renew = batch_module._renew
     monkeypatch.setattr(batch_module, "_renew", renew_then_stop)
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    stops.install()
+    handlers = stops.install()
     try:
         with pytest.raises(stops.Terminated):
             run(db, auditor, source, chunk_rows=4)
     finally:
-        signal.signal(signal.SIGTERM, before[0])
-        signal.signal(signal.SIGINT, before[1])
+        stops.restore(handlers)
     assert renewals == 3
     with Session(db) as s:
         stopped = s.scalars(select(BatchRun)).one()
         assert stopped.status == "running" and stopped.rows_done == 8
         assert s.get(BatchLease, 1).holder is None  # type: ignore[union-attr]
     assert count(db, AuditRecord) == 8 and count(db, RecordHistory) == 8
+
+
+def test_a_stop_while_the_lease_is_claimed_still_releases_it(
+    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The claim is held (it commits), so a stop that arrives during it is raised just after it:
+    the lease must be released all the same, or other hosts are refused for the lease's length."""
+    source = write_jsonl(tmp_path / "export.jsonl", records(4))
+    claim = batch_module._claim
+
+    def stopped_while_claiming(engine: Engine, holder: str) -> None:
+        with stops.held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            claim(engine, holder)
+
+    monkeypatch.setattr(batch_module, "_claim", stopped_while_claiming)
+    handlers = stops.install()
+    try:
+        with pytest.raises(stops.Terminated):
+            run(db, auditor, source)
+    finally:
+        stops.restore(handlers)
+    with Session(db) as s:
+        assert s.get(BatchLease, 1).holder is None  # type: ignore[union-attr]
+    assert count(db, BatchRun) == 0
 
 
 def test_a_run_over_other_inputs_abandons_the_unfinished_one(db: Engine, auditor: Auditor, tmp_path: Path):
@@ -678,7 +701,11 @@ def _cli(database_url: str, tmp_path: Path, *args: str) -> Any:
     from auditor.cli import app
 
     env = {"AUDITOR_DATABASE_URL": database_url, "AUDITOR_MODEL": "off", "AUDITOR_DATA_DIR": str(tmp_path)}
-    return CliRunner().invoke(app, list(args), env=env)
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(app, list(args), env=env)
+    # `batch` puts back the handlers it replaced: a Ctrl-C in a later test is not held.
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    return result
 
 
 def test_the_batch_command_says_what_it_quarantined_in_its_exit_status_and_files(database_url: str, tmp_path: Path):

@@ -16,13 +16,12 @@ from auditor import stops
 @pytest.fixture
 def installed() -> Iterator[None]:
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    stops.install()
+    handlers = stops.install()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, before[0])
-        signal.signal(signal.SIGINT, before[1])
-        stops._pending = None
+        stops.restore(handlers)
+        assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
 def _send(signum: int) -> None:
@@ -61,6 +60,29 @@ def test_a_second_ctrl_c_while_the_first_is_held_stops_at_once(installed: None):
     steps = []
     with pytest.raises(KeyboardInterrupt), stops.held():
         _send(signal.SIGINT)
+        steps.append("held")
+        _send(signal.SIGINT)
+        steps.append("not reached")
+    assert steps == ["held"]
+
+
+def test_once_a_stop_has_been_raised_ctrl_c_is_not_held_in_the_cleanup(installed: None):
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            _send(signal.SIGINT)
+        finally:
+            with stops.held():  # the cleanup's own held block (closing a session, say)
+                steps.append("cleanup")
+                _send(signal.SIGINT)
+                steps.append("not reached")
+    assert steps == ["cleanup"]
+
+
+def test_ctrl_c_while_a_sigterm_is_held_ends_as_terminated(installed: None):
+    steps = []
+    with pytest.raises(stops.Terminated), stops.held():
+        _send(signal.SIGTERM)
         steps.append("held")
         _send(signal.SIGINT)
         steps.append("not reached")
