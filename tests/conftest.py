@@ -4,12 +4,14 @@ shipped classifier (for end-to-end tests). Each loads once per test session."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData
 
+from auditor import stops
 from auditor.engine import Auditor
 
 # The service's database tests run on SQLite, and on PostgreSQL when AUDITOR_TEST_DATABASE_URL is set.
@@ -45,3 +47,15 @@ def auditor() -> Auditor:
 @pytest.fixture(scope="session")
 def engine() -> Auditor:
     return Auditor()
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    """auditor.stops' handlers for SIGTERM and Ctrl-C, put back afterwards."""
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    handlers = stops.install()
+    try:
+        yield
+    finally:
+        stops.restore(handlers)
+        assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

@@ -293,7 +293,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_every_record_once(
 
 
 def test_a_stop_while_a_chunk_is_stored_lets_that_chunk_finish_and_releases_the_lease(
-    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installed: None
 ):
     """SIGTERM in the middle of the second chunk's transaction: that chunk is stored whole, then
     the run stops (a stop raised inside the transaction could leave its connection holding the
@@ -310,12 +310,8 @@ def test_a_stop_while_a_chunk_is_stored_lets_that_chunk_finish_and_releases_the_
 
     renew = batch_module._renew
     monkeypatch.setattr(batch_module, "_renew", renew_then_stop)
-    handlers = stops.install()
-    try:
-        with pytest.raises(stops.Terminated):
-            run(db, auditor, source, chunk_rows=4)
-    finally:
-        stops.restore(handlers)
+    with pytest.raises(stops.Terminated):
+        run(db, auditor, source, chunk_rows=4)
     assert renewals == 3
     with Session(db) as s:
         stopped = s.scalars(select(BatchRun)).one()
@@ -325,7 +321,7 @@ def test_a_stop_while_a_chunk_is_stored_lets_that_chunk_finish_and_releases_the_
 
 
 def test_a_stop_while_the_lease_is_claimed_still_releases_it(
-    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Engine, auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, installed: None
 ):
     """The claim is held (it commits), so a stop that arrives during it is raised just after it:
     the lease must be released all the same, or other hosts are refused for the lease's length."""
@@ -338,12 +334,8 @@ def test_a_stop_while_the_lease_is_claimed_still_releases_it(
             claim(engine, holder)
 
     monkeypatch.setattr(batch_module, "_claim", stopped_while_claiming)
-    handlers = stops.install()
-    try:
-        with pytest.raises(stops.Terminated):
-            run(db, auditor, source)
-    finally:
-        stops.restore(handlers)
+    with pytest.raises(stops.Terminated):
+        run(db, auditor, source)
     with Session(db) as s:
         assert s.get(BatchLease, 1).holder is None  # type: ignore[union-attr]
     assert count(db, BatchRun) == 0

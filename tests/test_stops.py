@@ -6,22 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from auditor import stops
-
-
-@pytest.fixture
-def installed() -> Iterator[None]:
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    handlers = stops.install()
-    try:
-        yield
-    finally:
-        stops.restore(handlers)
-        assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
 def _send(signum: int) -> None:
